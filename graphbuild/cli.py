@@ -1,0 +1,298 @@
+"""The ``graphbuild`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from graphbuild import __version__, export as export_mod, ingest as ingest_mod, queries as queries_mod
+from graphbuild.errors import GraphbuildError, InputError
+from graphbuild.readers import InputFormat, find_sources
+from graphbuild.records import Document, Skipped
+from graphbuild.results import ResultFormat, write_boolean, write_solutions
+from graphbuild.store import DEFAULT_STORE, STORE_ENV, GraphStore, Solutions
+from graphbuild.vocab import DEFAULT_BASE, PREFIXES
+
+app = typer.Typer(
+    help="Turn documents with entity links into an RDF knowledge graph, query it and publish it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+StoreOption = Annotated[
+    Path,
+    typer.Option(
+        "--store",
+        envvar=STORE_ENV,
+        help=f"Folder of the on-disk Oxigraph store (also ${STORE_ENV}).",
+        show_default=True,
+    ),
+]
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _errors_to_exit(func: F) -> F:
+    """Turn the library's errors into ``Error: …`` on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except GraphbuildError as exc:
+            err.print(f"Error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"graphbuild {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
+) -> None:
+    """Turn documents with entity links into an RDF knowledge graph, query it and publish it."""
+
+
+@app.command()
+@_errors_to_exit
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (walked recursively) or - for standard input.")],
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[
+        Optional[InputFormat], typer.Option("--format", help="Input format; guessed from the extension when omitted.")
+    ] = None,
+    base: Annotated[str, typer.Option("--base", help="Base IRI under which document IRIs are minted.")] = DEFAULT_BASE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no notes.")] = False,
+) -> None:
+    """Load documents into the store: one named graph each, replaced when changed."""
+    sources = find_sources(paths, format=format)
+    with GraphStore.open(store) as graph_store, _progress(len(sources), quiet) as advance:
+        report = ingest_mod.ingest(sources, store=graph_store, format=format, base=base, progress=advance)
+    for error in report.errors:
+        err.print(str(error), markup=False)
+    if not quiet:
+        for note in report.notes:
+            err.print(f"{note.source}: note: {note.reason}; skipped", markup=False)
+    typer.echo(
+        f"{_plural(report.loaded, 'document')} loaded, {report.replaced} replaced, "
+        f"{report.unchanged} skipped unchanged, {report.failed} failed, {report.empty} empty; "
+        f"{_plural(report.mentions, 'mention')}, {report.unplaced} unplaced"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_errors_to_exit
+def query(
+    name: Annotated[str, typer.Argument(help="Name of a canned query (see `graphbuild queries`).")],
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", "-p", help="A parameter as NAME=VALUE; repeat for more.")
+    ] = None,
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[ResultFormat, typer.Option("--format", help="Output format.")] = ResultFormat.TABLE,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+) -> None:
+    """Run a canned query from queries/ with its parameters bound as RDF terms."""
+    canned = queries_mod.load_query(name)
+    values = _parse_params(param or [])
+    with GraphStore.open(store, read_only=True) as graph_store:
+        result = queries_mod.run(canned, values, store=graph_store)
+        _print_result(result, format.value, limit)
+
+
+@app.command("queries")
+@_errors_to_exit
+def list_queries() -> None:
+    """List the canned queries with their summaries and parameters."""
+    table = Table("query", "summary", "parameters")
+    for canned in queries_mod.list_queries():
+        params = "\n".join(
+            f"{p.name} ({p.kind}{'' if p.required else ', default ' + str(p.default)}): {p.doc}"
+            for p in canned.parameters
+        )
+        table.add_row(canned.name, canned.summary, params or "-")
+    Console(highlight=False).print(table)
+
+
+@app.command()
+@_errors_to_exit
+def sparql(
+    query_text: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="SPARQL query text.")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the query from this file.")] = None,
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            help="SELECT/ASK: table, csv, tsv, json, ndjson (default table). "
+            "CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld (default turtle).",
+        ),
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+) -> None:
+    """Run ad-hoc SPARQL over the union of all graphs (no GRAPH ?g needed); MODEL.md prefixes are predeclared."""
+    if (query_text is None) == (file is None):
+        raise GraphbuildError("give the query as an argument or with --file, not both")
+    text = query_text if query_text is not None else _read_text(file)
+    with GraphStore.open(store, read_only=True) as graph_store:
+        result = graph_store.query(text, prefixes=PREFIXES)
+        _print_result(result, format, limit)
+
+
+@app.command()
+@_errors_to_exit
+def export(
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[
+        Optional[export_mod.ExportFormat],
+        typer.Option("--format", help="RDF format; guessed from --output's extension, else turtle."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    document: Annotated[Optional[str], typer.Option("--document", help="Export only this document (by id).")] = None,
+) -> None:
+    """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
+    fmt = format or (export_mod.ExportFormat.guess(output) if output else None) or export_mod.ExportFormat.TURTLE
+    with GraphStore.open(store, read_only=True) as graph_store:
+        if output is None:
+            export_mod.export(graph_store, sys.stdout.buffer, format=fmt, document=document)
+            sys.stdout.buffer.flush()
+        else:
+            export_mod.export(graph_store, output, format=fmt, document=document)
+            err.print(f"wrote {output} ({fmt.value})", markup=False)
+
+
+@app.command()
+@_errors_to_exit
+def stats(
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[ResultFormat, typer.Option("--format", help="table or json.")] = ResultFormat.TABLE,
+) -> None:
+    """Count documents, mentions, distinct resources, quads and graphs."""
+    with GraphStore.open(store, read_only=True) as graph_store:
+        counts = graph_store.stats()
+    fields = {
+        "documents": counts.documents,
+        "mentions": counts.mentions,
+        "unplaced": counts.unplaced,
+        "resources": counts.resources,
+        "quads": counts.quads,
+        "graphs": counts.graphs,
+    }
+    if format is ResultFormat.JSON:
+        import json
+
+        typer.echo(json.dumps(fields))
+        return
+    table = Table("what", "count")
+    for key, value in fields.items():
+        table.add_row(key, f"{value:,}")
+    Console(highlight=False).print(table)
+
+
+@app.command()
+@_errors_to_exit
+def delete(
+    ids: Annotated[list[str], typer.Argument(help="Document ids (as in dcterms:identifier, e.g. the file stem).")],
+    store: StoreOption = DEFAULT_STORE,
+) -> None:
+    """Remove documents: their graphs and their metadata, in one transaction."""
+    with GraphStore.open(store) as graph_store:
+        deleted, missing = ingest_mod.delete(ids, store=graph_store)
+    for doc_id in missing:
+        err.print(f"{doc_id}: no such document in the store", markup=False)
+    typer.echo(f"{_plural(len(deleted), 'document')} deleted")
+    if missing:
+        raise typer.Exit(1)
+
+
+def _print_result(result: object, fmt: str | None, limit: int | None) -> None:
+    if isinstance(result, Solutions) or isinstance(result, bool):
+        result_format = _choice(ResultFormat, fmt or "table")
+        if isinstance(result, bool):
+            write_boolean(result, result_format, sys.stdout)
+        else:
+            write_solutions(result, result_format, sys.stdout, limit=limit)
+        return
+    rdf_format = _choice(export_mod.ExportFormat, fmt or "turtle")
+    export_mod.write_triples(result, sys.stdout.buffer, format=rdf_format)  # type: ignore[arg-type]
+    sys.stdout.buffer.flush()
+
+
+def _choice(enum: type, value: str) -> object:
+    try:
+        return enum(value)
+    except ValueError:
+        names = ", ".join(member.value for member in enum)
+        raise GraphbuildError(f"--format {value!r} does not fit this result; choose one of {names}") from None
+
+
+def _parse_params(raw: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in raw:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise GraphbuildError(f"--param {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def _read_text(path: Path | None) -> str:
+    assert path is not None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GraphbuildError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+class _progress:
+    """A rich progress bar on stderr, shown only on a terminal and when not quiet."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty() and total > 1
+        self.bar = Progress(
+            TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+        )
+        self.task = self.bar.add_task("ingest", total=total)
+        self._last_source: str | None = None
+
+    def __enter__(self) -> Callable[[Document | InputError | Skipped], None] | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self._advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def _advance(self, item: Document | InputError | Skipped) -> None:
+        source = item.source if not isinstance(item, InputError) else item.path
+        if source != self._last_source:
+            self._last_source = source
+            self.bar.advance(self.task)
+
+
+if __name__ == "__main__":
+    app()

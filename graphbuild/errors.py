@@ -1,0 +1,40 @@
+"""Exceptions raised by graphbuild.
+
+    GraphbuildError
+     ├── InputError        a source cannot be read: carries path and line
+     ├── StoreError        the store cannot be opened, read or written
+     └── QueryError        a canned query is unknown, or a parameter is wrong
+          └── ParameterError
+"""
+
+from __future__ import annotations
+
+
+class GraphbuildError(Exception):
+    """Base of every error graphbuild raises on purpose."""
+
+
+class InputError(GraphbuildError):
+    """A document (or a whole source) that cannot be read.
+
+    Readers *yield* these for bad documents so that the others still load.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class StoreError(GraphbuildError):
+    """The store cannot be opened, read or written."""
+
+
+class QueryError(GraphbuildError):
+    """A query that cannot run: unknown name, bad syntax."""
+
+
+class ParameterError(QueryError):
+    """A canned query parameter that is missing or not of its declared kind."""

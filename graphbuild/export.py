@@ -1,0 +1,80 @@
+"""Dumping the store, or one document, in the RDF formats linked-data tools read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
+
+from graphbuild.errors import GraphbuildError
+from graphbuild.store import GraphStore
+from graphbuild.vocab import METADATA_GRAPH, PREFIXES
+
+
+class ExportFormat(str, Enum):
+    TURTLE = "turtle"
+    NTRIPLES = "ntriples"
+    NQUADS = "nquads"
+    TRIG = "trig"
+    JSONLD = "jsonld"
+
+    @property
+    def rdf_format(self) -> RdfFormat:
+        return _RDF_FORMATS[self]
+
+    @classmethod
+    def guess(cls, path: Path) -> ExportFormat | None:
+        """The format a file extension stands for (``.ttl``, ``.nq``, ``.jsonld``…), or None."""
+        try:
+            rdf = RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+        except ValueError:
+            return None
+        return next((fmt for fmt, known in _RDF_FORMATS.items() if known == rdf), None)
+
+
+_RDF_FORMATS = {
+    ExportFormat.TURTLE: RdfFormat.TURTLE,
+    ExportFormat.NTRIPLES: RdfFormat.N_TRIPLES,
+    ExportFormat.NQUADS: RdfFormat.N_QUADS,
+    ExportFormat.TRIG: RdfFormat.TRIG,
+    ExportFormat.JSONLD: RdfFormat.JSON_LD,
+}
+
+
+def export(
+    store: GraphStore, output: BinaryIO | Path, *, format: ExportFormat = ExportFormat.TURTLE, document: str | None = None
+) -> None:
+    """Write the whole store, or one document's graph and its metadata, to ``output``.
+
+    Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them.
+    """
+    parts = _selected(store, document)
+    rdf = format.rdf_format
+    prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
+    quads = (q for graph, subject in parts for q in store.quads(graph, subject=subject))
+    data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
+    target = str(output) if isinstance(output, Path) else output
+    pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
+
+
+def _selected(store: GraphStore, document: str | None) -> list[tuple[NamedNode, NamedNode | None]]:
+    """(graph, subject or None) pairs: one document takes only its own provenance."""
+    if document is None:
+        return [(graph, None) for graph in store.graphs()]
+    found = store.document_graphs([document])
+    if document not in found:
+        raise GraphbuildError(f"no document with id {document!r} in the store at {store.location}")
+    return [(found[document], None), (METADATA_GRAPH, found[document])]
+
+
+def write_triples(triples: Iterator[Triple], output: BinaryIO, *, format: ExportFormat = ExportFormat.TURTLE) -> None:
+    """Serialise CONSTRUCT/DESCRIBE results; quad formats are refused."""
+    rdf = format.rdf_format
+    if rdf.supports_datasets and rdf is not RdfFormat.JSON_LD:
+        raise GraphbuildError(f"--format {format.value} needs named graphs; a CONSTRUCT result has none: use turtle or ntriples")
+    prefixes = PREFIXES if rdf is RdfFormat.TURTLE else None
+    pyoxigraph.serialize(triples, output, rdf, prefixes=prefixes)

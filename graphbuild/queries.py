@@ -1,0 +1,162 @@
+"""Canned SPARQL queries: ``queries/NAME.rq`` files with a small header.
+
+    #+ summary: Documents that mention an entity, with surface forms and confidences
+    #+ param: entity (entity) the resource, as dbr:Pain or a full IRI
+    #+ param: threshold (double, default 0.5) mentions below this confidence
+
+A parameter named ``x`` is bound to the query variable ``?x`` as an RDF term (SPARQL
+substitution); values never become query text. Oxigraph substitutes only projected
+variables, so a query SELECTs its parameters; ``run`` leaves those columns out. Kinds: ``entity``/``iri`` (an IRI; prefixed names such as
+``dbr:Pain`` are expanded), ``document`` (a document id), ``string``, ``integer``,
+``double``, ``boolean``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode
+
+from graphbuild.errors import ParameterError, QueryError
+from graphbuild.store import GraphStore, QueryResult, Solutions
+from graphbuild.vocab import XSD, expand
+
+_HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
+_PARAM = re.compile(r"^(?P<name>\w+)\s*\((?P<kind>\w+)(?:\s*,\s*default\s+(?P<default>[^)]*?))?\)\s*(?P<doc>.*)$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+KINDS = ("entity", "iri", "document", "string", "integer", "double", "boolean")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    kind: str
+    default: str | None
+    doc: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True, slots=True)
+class CannedQuery:
+    name: str
+    summary: str
+    parameters: tuple[Parameter, ...]
+    text: str
+    path: Path
+
+
+def queries_dir() -> Path:
+    """The ``queries/`` folder: beside the package in a checkout, inside it when installed."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "queries", here / "queries"):
+        if candidate.is_dir():
+            return candidate
+    raise QueryError(f"no queries folder found next to {here}")
+
+
+def list_queries(folder: Path | None = None) -> list[CannedQuery]:
+    """Every canned query, sorted by name."""
+    folder = folder or queries_dir()
+    return [parse_query_file(path) for path in sorted(folder.glob("*.rq"))]
+
+
+def load_query(name: str, folder: Path | None = None) -> CannedQuery:
+    folder = folder or queries_dir()
+    path = folder / f"{name}.rq"
+    if not _NAME.match(name) or not path.is_file():
+        known = ", ".join(q.name for q in list_queries(folder))
+        raise QueryError(f"no canned query named {name!r}; known: {known}")
+    return parse_query_file(path)
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    """Read a query file and its ``#+`` header."""
+    text = path.read_text(encoding="utf-8")
+    summary = ""
+    params: list[Parameter] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header is None:
+            continue
+        if header["key"] == "summary":
+            summary = header["value"]
+        elif header["key"] == "param":
+            params.append(_parse_param(header["value"], path, number))
+    if not summary:
+        raise QueryError(f"{path}:1: a canned query needs a '#+ summary:' header line")
+    return CannedQuery(path.stem, summary, tuple(params), text, path)
+
+
+def bind(query: CannedQuery, values: dict[str, str]) -> dict[str, NamedNode | Literal]:
+    """Turn ``--param`` strings into RDF terms, with defaults; refuse unknown or bad ones."""
+    declared = {p.name: p for p in query.parameters}
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        names = ", ".join(declared) or "none"
+        raise ParameterError(f"{query.name} has no parameter {unknown[0]!r} (parameters: {names})")
+    bound: dict[str, NamedNode | Literal] = {}
+    for param in query.parameters:
+        raw = values.get(param.name, param.default)
+        if raw is None:
+            raise ParameterError(f"{query.name} needs --param {param.name}=VALUE ({param.kind}: {param.doc})")
+        bound[param.name] = to_term(param, raw)
+    return bound
+
+
+def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
+    """One parameter value as an RDF term of the parameter's kind."""
+    kind = param.kind
+    if kind in ("entity", "iri"):
+        return _iri(param.name, raw)
+    if kind in ("document", "string"):
+        return Literal(raw)
+    if kind == "integer":
+        return _number(param.name, raw, int, "an integer", "integer")
+    if kind == "double":
+        return _number(param.name, raw, float, "a number", "double")
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise ParameterError(f"--param {param.name}: expected true or false, got {raw!r}")
+    return Literal(value, datatype=NamedNode(XSD + "boolean"))
+
+
+def run(query: CannedQuery, values: dict[str, str], *, store: GraphStore) -> QueryResult:
+    """Run a canned query with its parameters bound; parameter columns are left out."""
+    bindings = bind(query, values)
+    result = store.query(query.text, bindings=bindings)
+    if not isinstance(result, Solutions) or not bindings:
+        return result
+    keep = [i for i, name in enumerate(result.variables) if name not in bindings]
+    rows = (tuple(row[i] for i in keep) for row in result.rows)
+    return Solutions(tuple(result.variables[i] for i in keep), rows)
+
+
+def _iri(name: str, raw: str) -> NamedNode:
+    iri = expand(raw.strip())
+    if _SCHEME.match(iri):
+        try:
+            return NamedNode(iri)
+        except ValueError:
+            pass
+    raise ParameterError(f"--param {name}: {raw!r} is not a valid IRI (give a full IRI or a prefixed name such as dbr:Pain)")
+
+
+def _number(name: str, raw: str, cast: type, what: str, datatype: str) -> Literal:
+    try:
+        value = cast(raw.strip())
+    except ValueError:
+        raise ParameterError(f"--param {name}: expected {what}, got {raw!r}") from None
+    return Literal(repr(value) if cast is float else str(value), datatype=NamedNode(XSD + datatype))
+
+
+def _parse_param(value: str, path: Path, number: int) -> Parameter:
+    match = _PARAM.match(value)
+    if match is None or match["kind"] not in KINDS:
+        raise QueryError(f"{path}:{number}: expected '#+ param: NAME (KIND[, default VALUE]) description', KIND one of {', '.join(KINDS)}")
+    return Parameter(match["name"], match["kind"], match["default"], match["doc"])

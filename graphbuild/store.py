@@ -1,0 +1,206 @@
+"""The embedded on-disk Oxigraph store: the only module that writes.
+
+New document graphs go in with one transactional ``extend`` per batch; a document that
+replaces (or deletes) an earlier version goes through one SPARQL update that removes the
+old graph and its metadata and inserts the new quads, so no reader ever sees it half there.
+Values reach that update as bound terms (custom functions), never as query text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QuerySolutions, QueryTriples, Triple, Variable
+
+from graphbuild.errors import QueryError, StoreError
+from graphbuild.model import CONTENT_HASH
+from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH, sparql_prologue
+
+DEFAULT_STORE = Path("graphbuild-store")
+STORE_ENV = "GRAPHBUILD_STORE"
+
+_ARG = NamedNode(GB + "fn/arg")
+_TERM = NamedNode(GB + "fn/term")
+
+
+@dataclass(frozen=True, slots=True)
+class Solutions:
+    """SELECT results: variable names, then rows of terms (None where unbound)."""
+
+    variables: tuple[str, ...]
+    rows: Iterator[tuple[object | None, ...]]
+
+
+QueryResult = Solutions | bool | Iterator[Triple]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    documents: int
+    mentions: int
+    unplaced: int
+    resources: int
+    quads: int
+    graphs: int
+
+
+def default_location() -> Path:
+    """``$GRAPHBUILD_STORE``, else ``./graphbuild-store``."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+class GraphStore:
+    """A graphbuild store over a pyoxigraph ``Store``."""
+
+    def __init__(self, store: pyoxigraph.Store, location: str = ":memory:", *, read_only: bool = False) -> None:
+        self._store = store
+        self.location = location
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, read_only: bool = False) -> GraphStore:
+        """Open (or, unless ``read_only``, create) the on-disk store at ``path``."""
+        path = path or default_location()
+        if read_only and not path.exists():
+            raise StoreError(f"no store at {path}: load documents first with `graphbuild ingest PATH --store {path}`")
+        try:
+            store = pyoxigraph.Store.read_only(str(path)) if read_only else pyoxigraph.Store(str(path))
+        except OSError as exc:
+            raise StoreError(_open_problem(path, exc)) from exc
+        return cls(store, str(path), read_only=read_only)
+
+    @classmethod
+    def memory(cls) -> GraphStore:
+        return cls(pyoxigraph.Store())
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self.read_only:
+            self._store.flush()
+        del self._store
+
+    def content_hash(self, graph: NamedNode) -> str | None:
+        """The content hash recorded for a document graph, or None if it is not stored."""
+        for quad in self._store.quads_for_pattern(graph, CONTENT_HASH, None, METADATA_GRAPH):
+            return quad.object.value
+        return None
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        """Add quads of graphs not yet in the store, all or nothing."""
+        self._write(lambda: self._store.extend(quads))
+
+    def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
+        """Remove ``graphs`` with their metadata and add ``quads``, in one transaction."""
+        graph_values = " ".join(str(i) for i in range(len(graphs)))
+        quad_values = " ".join(str(i) for i in range(len(quads)))
+        update = (
+            f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {graph_values} }} "
+            f"BIND(<{_ARG.value}>(?i) AS ?g) GRAPH ?g {{ ?s ?p ?o }} }};\n"
+            f"DELETE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g ?p ?o }} }} WHERE {{ VALUES ?i {{ {graph_values} }} "
+            f"BIND(<{_ARG.value}>(?i) AS ?g) GRAPH <{METADATA_GRAPH.value}> {{ ?g ?p ?o }} }};\n"
+        )
+        if quads:
+            update += (
+                f"INSERT {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {quad_values} }} "
+                f"BIND(<{_TERM.value}>(?i, 0) AS ?s) BIND(<{_TERM.value}>(?i, 1) AS ?p) "
+                f"BIND(<{_TERM.value}>(?i, 2) AS ?o) BIND(<{_TERM.value}>(?i, 3) AS ?g) }}"
+            )
+        functions = {
+            _ARG: lambda i: graphs[int(i.value)],
+            _TERM: lambda i, k: quads[int(i.value)][int(k.value)],
+        }
+        self._write(lambda: self._store.update(update, custom_functions=functions))
+        for graph in graphs:
+            if not any(True for _ in self._store.quads_for_pattern(None, None, None, graph)):
+                self._forget_graph(graph)
+
+    def document_graphs(self, ids: Iterable[str]) -> dict[str, NamedNode]:
+        """The graph of each stored document id (ids not stored are left out)."""
+        found: dict[str, NamedNode] = {}
+        for doc_id in ids:
+            for quad in self._store.quads_for_pattern(None, NamedNode(DCTERMS + "identifier"), Literal(doc_id), None):
+                if quad.graph_name == quad.subject:
+                    found[doc_id] = quad.subject
+        return found
+
+    def query(
+        self, sparql: str, *, bindings: dict[str, object] | None = None, prefixes: dict[str, str] | None = None
+    ) -> QueryResult:
+        """Run a SPARQL query over the union of all graphs, ``bindings`` as bound terms."""
+        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+        try:
+            result = self._store.query(
+                sparql, use_default_graph_as_union=True, substitutions=substitutions, prefixes=prefixes
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"the query is not valid SPARQL: {exc}") from exc
+        except RuntimeError as exc:
+            raise QueryError(f"the query failed: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
+        if isinstance(result, QuerySolutions):
+            variables = tuple(v.value for v in result.variables)
+            rows = (tuple(solution[v] for v in variables) for solution in result)
+            return Solutions(variables, rows)
+        if isinstance(result, QueryTriples):
+            return iter(result)
+        return bool(result)
+
+    def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+        return iter(self._store.quads_for_pattern(subject, None, None, graph))
+
+    def graphs(self) -> list[NamedNode]:
+        """Every named graph, sorted by IRI so that exports are stable."""
+        return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=lambda g: g.value)
+
+    def stats(self) -> Stats:
+        """Counts over the whole store."""
+        row = next(self._solutions(_STATS_QUERY))
+        counts = [int(term.value) if term is not None else 0 for term in row]
+        return Stats(*counts[:4], quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
+
+    def _solutions(self, sparql: str) -> Iterator[tuple[object | None, ...]]:
+        result = self.query(sparql)
+        assert isinstance(result, Solutions)
+        return result.rows
+
+    def _forget_graph(self, graph: NamedNode) -> None:
+        # An emptied graph stays listed in Oxigraph's graph index until removed by name.
+        self._write(lambda: self._store.remove_graph(graph))
+
+    def _write(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store at {self.location}: {exc}") from exc
+
+
+_STATS_QUERY = sparql_prologue() + f"""
+SELECT
+  (COUNT(DISTINCT ?doc) AS ?documents)
+  (COUNT(DISTINCT ?phrase) AS ?mentions)
+  (COUNT(DISTINCT ?annotation) AS ?unplaced)
+  (COUNT(DISTINCT ?resource) AS ?resources)
+WHERE {{
+  {{ GRAPH <{METADATA_GRAPH.value}> {{ ?doc gb:contentHash ?hash }} }}
+  UNION {{ ?phrase a nif:Phrase ; itsrdf:taIdentRef ?resource }}
+  UNION {{ ?annotation a nif:Annotation ; itsrdf:taIdentRef ?resource }}
+}}
+"""
+
+
+def _open_problem(path: Path, exc: OSError) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return f"the store at {path} is in use by another process (a running ingest or serve?); stop it and try again"
+    return f"cannot open the store at {path}: {text}"
+

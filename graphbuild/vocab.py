@@ -1,0 +1,67 @@
+"""Namespaces, prefixes and the fixed IRIs of graphbuild's graph (MODEL.md).
+
+The project namespace lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+ITSRDF = "http://www.w3.org/2005/11/its/rdf#"
+SCHEMA = "http://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+VOID = "http://rdfs.org/ns/void#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+DBR = "http://dbpedia.org/resource/"
+DBO = "http://dbpedia.org/ontology/"
+GB = "https://w3id.org/graphbuild/ns#"
+
+PREFIXES: dict[str, str] = {
+    "nif": NIF,
+    "itsrdf": ITSRDF,
+    "schema": SCHEMA,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "void": VOID,
+    "xsd": XSD,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "dbr": DBR,
+    "dbo": DBO,
+    "gb": GB,
+}
+
+DEFAULT_BASE = "https://w3id.org/graphbuild/doc/"
+METADATA_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/metadata")
+SPOTLIGHT = NamedNode("http://model.dbpedia-spotlight.org")
+TOOL = NamedNode("https://w3id.org/graphbuild/tool")
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for every prefix above, for queries that use them."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+def expand(name: str) -> str:
+    """``dbr:Pain`` -> full IRI; anything without a known prefix is returned as is."""
+    prefix, sep, local = name.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return name
+
+
+def compact(iri: str) -> str:
+    """The shortest prefixed name for ``iri``, or ``<iri>`` when no prefix fits."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            best = prefix
+    if best:
+        return f"{best}:{iri[len(PREFIXES[best]):]}"
+    return f"<{iri}>"
