@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from enum import Enum
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -12,7 +14,32 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
 from graphbuild.store import GraphStore
-from graphbuild.vocab import METADATA_GRAPH, PREFIXES
+from graphbuild.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
+
+# A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
+# in text order). Larger graphs (metadata of a big corpus) are streamed as stored.
+_SORT_LIMIT = 100_000
+_PREDICATE_ORDER = {
+    iri: rank
+    for rank, iri in enumerate(
+        [
+            RDF + "type",
+            DCTERMS + "identifier",
+            SCHEMA + "mentions",
+            NIF + "isString",
+            NIF + "anchorOf",
+            NIF + "beginIndex",
+            NIF + "endIndex",
+            NIF + "referenceContext",
+            NIF + "sourceUrl",
+            ITSRDF + "taIdentRef",
+            ITSRDF + "taConfidence",
+            ITSRDF + "taClassRef",
+            ITSRDF + "taAnnotatorsRef",
+        ]
+    )
+}
+_FRAGMENT = re.compile(r"#(?:char=(\d+),(\d+)|annotation-(\d+))$")
 
 
 class ExportFormat(str, Enum):
@@ -55,7 +82,7 @@ def export(
     parts = _selected(store, document)
     rdf = format.rdf_format
     prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
-    quads = (q for graph, subject in parts for q in store.quads(graph, subject=subject))
+    quads = (q for graph, subject in parts for q in _readable(store.quads(graph, subject=subject)))
     data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
     target = str(output) if isinstance(output, Path) else output
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
@@ -78,3 +105,27 @@ def write_triples(triples: Iterator[Triple], output: BinaryIO, *, format: Export
         raise GraphbuildError(f"--format {format.value} needs named graphs; a CONSTRUCT result has none: use turtle or ntriples")
     prefixes = PREFIXES if rdf is RdfFormat.TURTLE else None
     pyoxigraph.serialize(triples, output, rdf, prefixes=prefixes)
+
+
+def _readable(quads: Iterator[Quad]) -> Iterator[Quad]:
+    head = list(islice(quads, _SORT_LIMIT))
+    if len(head) < _SORT_LIMIT:
+        yield from sorted(head, key=_quad_order)
+        return
+    yield from head
+    yield from quads
+
+
+def _quad_order(quad: Quad) -> tuple[object, ...]:
+    predicate = quad.predicate.value
+    return (_subject_order(quad.subject.value), _PREDICATE_ORDER.get(predicate, 99), predicate, str(quad.object))
+
+
+def _subject_order(iri: str) -> tuple[object, ...]:
+    match = _FRAGMENT.search(iri)
+    if match is None:
+        return (iri, 0, 0, 0)
+    stem = iri[: match.start()]
+    if match[3] is not None:
+        return (stem, 2, int(match[3]), 0)
+    return (stem, 1, int(match[1]), -int(match[2]))

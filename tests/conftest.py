@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphbuild.ingest import ingest
+from graphbuild.store import GraphStore
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEEDS = ROOT / "seeds"
+SEED = SEEDS / "000_70018b3530a68054.txt"
+SEED_NIF = DATA / "seed-nif" / "6a999a4d423d02b92a41b4226eb2.conf045.nif.ttl"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[GraphStore]:
+    """A fresh on-disk Oxigraph store in a temporary folder."""
+    with GraphStore.open(tmp_path / "store") as graph_store:
+        yield graph_store
+
+
+@pytest.fixture
+def seed_store(store: GraphStore) -> GraphStore:
+    """The store with the seed document ingested."""
+    report = ingest([SEED], store=store)
+    assert (report.loaded, report.failed) == (1, 0)
+    return store

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+from pyoxigraph import NamedNode
+
+from conftest import SEED, SEED_NIF
+from graphbuild.ingest import delete, ingest
+from graphbuild.model import document_iri
+from graphbuild.store import GraphStore, Solutions
+from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, sparql_prologue
+
+SEED_ID = SEED.stem
+
+
+def _rows(store: GraphStore, sparql: str) -> list[tuple[str, ...]]:
+    result = store.query(sparql_prologue() + sparql)
+    assert isinstance(result, Solutions)
+    return [tuple(term.value if term is not None else "" for term in row) for row in result.rows]
+
+
+def _spans(store: GraphStore) -> list[tuple[int, int, str]]:
+    rows = _rows(store, "SELECT ?b ?e ?r WHERE { ?m a nif:Phrase ; nif:beginIndex ?b ; nif:endIndex ?e ; itsrdf:taIdentRef ?r }")
+    return sorted((int(b), int(e), r) for b, e, r in rows)
+
+
+def _nif_spans() -> list[tuple[int, int, str]]:
+    nif = pyoxigraph.Store()
+    nif.load(path=str(SEED_NIF), format=pyoxigraph.RdfFormat.TURTLE)
+    result = nif.query(
+        sparql_prologue() + "SELECT ?b ?e ?r WHERE { ?m a nif:Phrase ; nif:beginIndex ?b ; nif:endIndex ?e ; itsrdf:taIdentRef ?r }"
+    )
+    return sorted((int(s["b"].value), int(s["e"].value), s["r"].value) for s in result)
+
+
+def _quads(store: GraphStore) -> set[str]:
+    return {str(q) for q in store.quads()}
+
+
+def test_seed_gives_twelve_mentions_of_five_resources(seed_store: GraphStore) -> None:
+    stats = seed_store.stats()
+    assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 2)
+
+
+def test_seed_offsets_equal_spotlight_nif(seed_store: GraphStore) -> None:
+    spans = _spans(seed_store)
+    assert spans == _nif_spans()
+    pain = [(b, e) for b, e, r in spans if r == "http://dbpedia.org/resource/Pain"]
+    assert pain == [(725, 729), (807, 811)]
+
+
+def test_every_anchor_equals_its_text_slice(seed_store: GraphStore) -> None:
+    text = SEED.read_text(encoding="utf-8").split("\n")[0]
+    rows = _rows(seed_store, "SELECT ?a ?b ?e WHERE { ?m nif:anchorOf ?a ; nif:beginIndex ?b ; nif:endIndex ?e }")
+    assert len(rows) == 12
+    assert all(text[int(b) : int(e)] == anchor for anchor, b, e in rows)
+
+
+def test_provenance_records_source_hash_time_and_version(seed_store: GraphStore) -> None:
+    graph = document_iri(SEED_ID, DEFAULT_BASE)
+    rows = _rows(
+        seed_store,
+        f"""SELECT ?src ?hash ?at ?version WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{
+              <{graph.value}> prov:wasDerivedFrom ?src ; gb:contentHash ?hash ; prov:generatedAtTime ?at ;
+                 prov:wasGeneratedBy ?run . ?run gb:toolVersion ?version }} }}""",
+    )
+    assert len(rows) == 1
+    src, digest, _, version = rows[0]
+    assert src == SEED.resolve().as_uri()
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+    assert version == "0.1.0"
+
+
+def test_reingest_is_idempotent_and_skips_unchanged(seed_store: GraphStore) -> None:
+    before = _quads(seed_store)
+    report = ingest([SEED], store=seed_store)
+    assert (report.loaded, report.replaced, report.unchanged) == (0, 0, 1)
+    assert _quads(seed_store) == before
+
+
+def test_changed_document_is_replaced_whole(tmp_path: Path, store: GraphStore) -> None:
+    doc = tmp_path / "in" / f"{SEED_ID}.txt"
+    doc.parent.mkdir()
+    shutil.copy(SEED, doc)
+    ingest([doc], store=store)
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    # keep the text and only the focus group row: eleven mentions go away
+    doc.write_text(lines[0] + "\n" + "\n".join(line for line in lines[1:] if "Focus_group" in line) + "\n", encoding="utf-8")
+    report = ingest([doc], store=store)
+    assert (report.loaded, report.replaced, report.unchanged) == (0, 1, 0)
+    assert _spans(store) == [(296, 307, "http://dbpedia.org/resource/Focus_group")]
+    hashes = _rows(store, f"SELECT ?h WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g gb:contentHash ?h }} }}")
+    assert len(hashes) == 1
+
+
+def test_bad_row_fails_its_document_only(tmp_path: Path, store: GraphStore) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "good.txt")
+    (folder / "bad.txt").write_text("Some text about focus group work.\n" + "focus group   1.0   http://dbpedia.org/resource/Focus_group\n")
+    report = ingest([folder], store=store)
+    assert (report.loaded, report.failed) == (1, 1)
+    assert [str(e) for e in report.errors] == [
+        f"{folder / 'bad.txt'}:2: cannot read mention row 'focus group   1.0   http://dbpedia.org/resource/Focus_group': "
+        "expected a surface form, a confidence ending in ^^http://www.w3.org/2001/XMLSchema#double, then an IRI"
+    ]
+    assert store.document_graphs(["bad", "good"]).keys() == {"good"}
+
+
+def test_empty_file_is_skipped_with_a_note(tmp_path: Path, store: GraphStore) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    report = ingest([tmp_path / "empty.txt"], store=store)
+    assert (report.loaded, report.empty, report.failed) == (0, 1, 0)
+    assert report.notes[0].reason == "empty file, no text and no links"
+    assert len(_quads(store)) == 0
+
+
+def test_unplaceable_link_becomes_document_annotation(tmp_path: Path, store: GraphStore) -> None:
+    doc = tmp_path / "x.txt"
+    doc.write_text(
+        "Pain is common.\n"
+        "pain                0.9^^http://www.w3.org/2001/XMLSchema#double                          http://dbpedia.org/resource/Pain\n\n"
+        "nausea                        0.8^^http://www.w3.org/2001/XMLSchema#double                          http://dbpedia.org/resource/Nausea\n",
+        encoding="utf-8",
+    )
+    report = ingest([doc], store=store)
+    assert (report.mentions, report.unplaced) == (1, 1)
+    rows = _rows(
+        store, "SELECT ?ctx ?ann ?sf ?r WHERE { ?ctx nif:topic ?ann . ?ann gb:surfaceForm ?sf ; itsrdf:taIdentRef ?r }"
+    )
+    base = document_iri("x", DEFAULT_BASE).value
+    assert rows == [(f"{base}#char=0,15", f"{base}#annotation-1", "nausea", "http://dbpedia.org/resource/Nausea")]
+    assert _spans(store) == [(0, 4, "http://dbpedia.org/resource/Pain")]
+
+
+def test_delete_removes_graph_and_metadata(seed_store: GraphStore) -> None:
+    deleted, missing = delete([SEED_ID, "nope"], store=seed_store)
+    assert (deleted, missing) == ([SEED_ID], ["nope"])
+    graph = document_iri(SEED_ID, DEFAULT_BASE)
+    assert not any(True for _ in seed_store.quads(graph))
+    assert not any(True for _ in seed_store.quads(METADATA_GRAPH, subject=graph))
+    assert NamedNode(graph.value) not in seed_store.graphs()
+    assert seed_store.stats().documents == 0
+
+
+def test_base_iri_names_the_document(tmp_path: Path, store: GraphStore) -> None:
+    ingest([SEED], store=store, base="http://example.org/docs/")
+    assert store.document_graphs([SEED_ID]) == {SEED_ID: NamedNode(f"http://example.org/docs/{SEED_ID}")}
