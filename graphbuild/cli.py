@@ -49,7 +49,7 @@ def _errors_to_exit(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except GraphbuildError as exc:
-            err.print(f"Error: {exc}", markup=False)
+            typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -86,10 +86,10 @@ def ingest(
     with GraphStore.open(store) as graph_store, _progress(len(sources), quiet) as advance:
         report = ingest_mod.ingest(sources, store=graph_store, format=format, base=base, progress=advance)
     for error in report.errors:
-        err.print(str(error), markup=False)
+        typer.echo(str(error), err=True)
     if not quiet:
         for note in report.notes:
-            err.print(f"{note.source}: note: {note.reason}; skipped", markup=False)
+            typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)
     typer.echo(
         f"{_plural(report.loaded, 'document')} loaded, {report.replaced} replaced, "
         f"{report.unchanged} skipped unchanged, {report.failed} failed, {report.empty} empty; "
@@ -122,14 +122,11 @@ def query(
 @_errors_to_exit
 def list_queries() -> None:
     """List the canned queries with their summaries and parameters."""
-    table = Table("query", "summary", "parameters")
     for canned in queries_mod.list_queries():
-        params = "\n".join(
-            f"{p.name} ({p.kind}{'' if p.required else ', default ' + str(p.default)}): {p.doc}"
-            for p in canned.parameters
-        )
-        table.add_row(canned.name, canned.summary, params or "-")
-    Console(highlight=False).print(table)
+        typer.echo(f"{canned.name}\n    {canned.summary}")
+        for p in canned.parameters:
+            default = "required" if p.required else f"default {p.default}"
+            typer.echo(f"    --param {p.name}=… ({p.kind}, {default}): {p.doc}")
 
 
 @app.command()
@@ -176,7 +173,7 @@ def export(
             sys.stdout.buffer.flush()
         else:
             export_mod.export(graph_store, output, format=fmt, document=document)
-            err.print(f"wrote {output} ({fmt.value})", markup=False)
+            typer.echo(f"wrote {output} ({fmt.value})", err=True)
 
 
 @app.command()
@@ -217,7 +214,7 @@ def delete(
     with GraphStore.open(store) as graph_store:
         deleted, missing = ingest_mod.delete(ids, store=graph_store)
     for doc_id in missing:
-        err.print(f"{doc_id}: no such document in the store", markup=False)
+        typer.echo(f"{doc_id}: no such document in the store", err=True)
     typer.echo(f"{_plural(len(deleted), 'document')} deleted")
     if missing:
         raise typer.Exit(1)

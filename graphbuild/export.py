@@ -56,11 +56,7 @@ class ExportFormat(str, Enum):
     @classmethod
     def guess(cls, path: Path) -> ExportFormat | None:
         """The format a file extension stands for (``.ttl``, ``.nq``, ``.jsonld``…), or None."""
-        try:
-            rdf = RdfFormat.from_extension(path.suffix.lstrip(".").lower())
-        except ValueError:
-            return None
-        return next((fmt for fmt, known in _RDF_FORMATS.items() if known == rdf), None)
+        return _EXTENSIONS.get(path.suffix.lower())
 
 
 _RDF_FORMATS = {
@@ -69,6 +65,13 @@ _RDF_FORMATS = {
     ExportFormat.NQUADS: RdfFormat.N_QUADS,
     ExportFormat.TRIG: RdfFormat.TRIG,
     ExportFormat.JSONLD: RdfFormat.JSON_LD,
+}
+_EXTENSIONS = {
+    ".ttl": ExportFormat.TURTLE,
+    ".nt": ExportFormat.NTRIPLES,
+    ".nq": ExportFormat.NQUADS,
+    ".trig": ExportFormat.TRIG,
+    ".jsonld": ExportFormat.JSONLD,
 }
 
 

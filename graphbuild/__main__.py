@@ -1,0 +1,3 @@
+from graphbuild.cli import app
+
+app(prog_name="graphbuild")

@@ -1,0 +1,194 @@
+"""Recover character offsets for links that carry none, by matching their surface forms.
+
+The summary format names each mention's surface form but not where it sits in the text,
+and repeats a row once per occurrence. ``place_links`` puts each such row on an occurrence
+of its surface form in the text, by these fixed rules:
+
+1. Links that already have offsets keep them unchanged, and their spans are taken.
+2. Each row goes on a distinct occurrence of its surface form; no two mentions overlap.
+3. Longer surface forms are placed before shorter ones, so ``pain`` never lands inside a
+   linked ``cancer pain``. Surface forms of equal length are placed side by side, tier by
+   tier (rule 4), so ``Pain`` cannot take an exact ``pain`` from the row ``pain``.
+4. Occurrences are tried best first, in four tiers: exact-case whole words, then
+   case-insensitive whole words, then exact-case matches inside words, then
+   case-insensitive matches inside words; within one tier, in text order.
+5. Rows with the same surface form take their occurrences in text order: the first such
+   row gets the earliest chosen occurrence.
+6. A placed row gets ``inferred=True``, and ``ambiguous=True`` when its surface form had
+   more free occurrences (in the tiers that were searched) than rows, so the choice of
+   occurrence was a guess.
+7. A row that fits nowhere is returned unchanged (``begin`` is ``None``); the caller keeps
+   it as a document-level annotation.
+
+Offsets are half-open ``[begin, end)`` in code points (Python ``str`` indices).
+
+A "whole word" occurrence has no word character on either side of it, where a word
+character is a letter, digit or combining mark of any script (``é``, ``ж`` and ``7`` are;
+``-``, ``’`` and ``(`` are not). An edge of the surface form that is not itself a word
+character (``C++``, ``(unit)``, ``.NET``) is a boundary already, whatever stands next to it.
+Case-insensitive matching folds case one code point at a time so that offsets in the
+folded text are offsets in the original.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from itertools import groupby
+
+from graphbuild.records import Link
+
+__all__ = ["place_links"]
+
+# Preference order of occurrences, as (exact case, whole word). Exact whole words come
+# first and case-insensitive parts of words last; between them a differently cased whole
+# word ("Pain" for "pain") beats an exact match inside a longer word ("painful"), because
+# Spotlight spots whole tokens but sometimes re-cases the anchor ("Eil" for "EIL").
+_TIERS: tuple[tuple[bool, bool], ...] = ((True, True), (False, True), (True, False), (False, False))
+_TIER_OF = {key: index for index, key in enumerate(_TIERS)}
+
+# Final sigma lowercases to "ς" or "σ" depending on context; fold both to one letter.
+_FINAL_SIGMA = "ς"
+_SIGMA = "σ"
+
+
+@dataclass(slots=True)
+class _Surface:
+    """The unplaced rows that share one surface form, and their candidate occurrences."""
+
+    text: str
+    rows: list[int]
+    tiers: list[list[int]] = field(default_factory=list)
+    chosen: list[int] = field(default_factory=list)
+    free_seen: int = 0
+
+    @property
+    def wanted(self) -> int:
+        return len(self.rows) - len(self.chosen)
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.wanted == 0 and self.free_seen > len(self.rows)
+
+
+def place_links(text: str, links: Sequence[Link]) -> tuple[Link, ...]:
+    """Give every link without offsets a span in ``text``, following the module's rules.
+
+    Returns the links in the order given; placed ones are copies with ``begin``/``end``
+    set and ``inferred=True``; those already placed or not placeable are returned as is.
+    """
+    result = list(links)
+    surfaces = _unplaced_surfaces(links)
+    if not surfaces:
+        return tuple(result)
+    occupied = _occupied(text, links)
+    folded = _fold(text)
+    for surface in surfaces:
+        surface.tiers = _candidates(text, folded, surface.text)
+    ordered = sorted(surfaces, key=lambda s: -len(s.text))  # stable: ties keep input order
+    for _, same_length in groupby(ordered, key=lambda s: len(s.text)):
+        _place_same_length(list(same_length), occupied)
+    for surface in surfaces:
+        _apply(result, surface)
+    return tuple(result)
+
+
+def _unplaced_surfaces(links: Sequence[Link]) -> list[_Surface]:
+    by_text: dict[str, _Surface] = {}
+    for index, link in enumerate(links):
+        # A blank surface form would "occur" everywhere; it cannot be placed honestly.
+        if link.placed or not link.surface.strip():
+            continue
+        surface = by_text.get(link.surface)
+        if surface is None:
+            surface = by_text[link.surface] = _Surface(link.surface, [])
+        surface.rows.append(index)
+    return list(by_text.values())
+
+
+def _occupied(text: str, links: Sequence[Link]) -> bytearray:
+    """One byte per code point, 1 where a pre-placed link already stands."""
+    occupied = bytearray(len(text))
+    for link in links:
+        if link.placed:
+            begin, end = max(link.begin or 0, 0), min(link.end or 0, len(text))
+            if begin < end:
+                occupied[begin:end] = b"\x01" * (end - begin)
+    return occupied
+
+
+def _fold(value: str) -> str:
+    """Lower-case ``value`` without changing its length, so offsets stay valid."""
+    lowered = value.lower()
+    if len(lowered) != len(value):
+        # Some capitals lower to two code points ("İ" -> "i̇"); keep those as they are.
+        lowered = "".join(_fold_char(char) for char in value)
+    return lowered.replace(_FINAL_SIGMA, _SIGMA)
+
+
+def _fold_char(char: str) -> str:
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else char
+
+
+def _candidates(text: str, folded: str, surface: str) -> list[list[int]]:
+    """Every begin offset of ``surface`` in ``text``, bucketed by tier, in text order."""
+    tiers: list[list[int]] = [[] for _ in _TIERS]
+    needle = _fold(surface)
+    size = len(surface)
+    begin = folded.find(needle)
+    while begin != -1:
+        exact = text.startswith(surface, begin)
+        tiers[_TIER_OF[exact, _whole_word(text, begin, begin + size)]].append(begin)
+        # Step by one, not by len: "aa" occurs at 0, 1 and 2 in "aaaa", and an
+        # overlapping candidate may be the only free one.
+        begin = folded.find(needle, begin + 1)
+    return tiers
+
+
+def _whole_word(text: str, begin: int, end: int) -> bool:
+    # Only an edge that is itself a word character can run on into a neighbour.
+    start_ok = begin == 0 or not _is_word_char(text[begin]) or not _is_word_char(text[begin - 1])
+    end_ok = end == len(text) or not _is_word_char(text[end - 1]) or not _is_word_char(text[end])
+    return start_ok and end_ok
+
+
+def _is_word_char(char: str) -> bool:
+    # A combining mark belongs to the letter before it ("e" + U+0301 is one letter).
+    return char.isalnum() or (not char.isascii() and unicodedata.category(char).startswith("M"))
+
+
+def _place_same_length(surfaces: list[_Surface], occupied: bytearray) -> None:
+    # Tier by tier across all surface forms of this length, so a case variant's fallback
+    # never takes another form's exact occurrence.
+    for tier in range(len(_TIERS)):
+        for surface in surfaces:
+            if surface.wanted:
+                _take(surface, surface.tiers[tier], occupied)
+
+
+def _take(surface: _Surface, begins: list[int], occupied: bytearray) -> None:
+    size = len(surface.text)
+    free = [begin for begin in begins if _is_free(occupied, begin, size)]
+    surface.free_seen += len(free)
+    for begin in free:
+        if not surface.wanted:
+            break
+        # Re-check: an earlier pick of this same form may overlap this one ("aa" in "aaa").
+        if _is_free(occupied, begin, size):
+            occupied[begin : begin + size] = b"\x01" * size
+            surface.chosen.append(begin)
+
+
+def _is_free(occupied: bytearray, begin: int, size: int) -> bool:
+    return occupied.find(1, begin, begin + size) == -1
+
+
+def _apply(result: list[Link], surface: _Surface) -> None:
+    # Rows of one form are interchangeable as far as the text can tell; text order is
+    # the only order they have, so the first row gets the first occurrence.
+    ambiguous = surface.ambiguous
+    size = len(surface.text)
+    for index, begin in zip(surface.rows, sorted(surface.chosen)):
+        result[index] = replace(result[index], begin=begin, end=begin + size, inferred=True, ambiguous=ambiguous)

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEED
+from graphbuild.cli import app
+
+SEED_ID = SEED.stem
+runner = CliRunner()
+
+
+def gb(*args: object, env: dict[str, str] | None = None, input: str | bytes | None = None):
+    return runner.invoke(app, [str(a) for a in args], env=env, input=input)
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "store"
+    result = gb("ingest", SEED, "--store", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_ingest_prints_a_summary(tmp_path: Path) -> None:
+    result = gb("ingest", SEED, "--store", tmp_path / "s")
+    assert result.exit_code == 0
+    assert result.stdout == "1 document loaded, 0 replaced, 0 skipped unchanged, 0 failed, 0 empty; 12 mentions, 0 unplaced\n"
+    again = gb("ingest", SEED, "--store", tmp_path / "s")
+    assert again.stdout.startswith("0 documents loaded, 0 replaced, 1 skipped unchanged")
+
+
+def test_ingest_bad_file_exits_1_and_loads_the_rest(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "a.txt")
+    (folder / "b.txt").write_text("A text.\nnot a row at all\n", encoding="utf-8")
+    (folder / "c.txt").write_bytes(b"")
+    result = gb("ingest", folder, "--store", tmp_path / "s")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{folder / 'b.txt'}:2: cannot read mention row 'not a row at all': expected a surface form, "
+        "a confidence ending in ^^http://www.w3.org/2001/XMLSchema#double, then an IRI",
+        f"{folder / 'c.txt'}: note: empty file, no text and no links; skipped",
+    ]
+    assert result.stdout.startswith("1 document loaded, 0 replaced, 0 skipped unchanged, 1 failed, 1 empty; 12 mentions")
+    stats = gb("stats", "--store", tmp_path / "s", "--format", "json")
+    assert json.loads(stats.stdout)["documents"] == 1
+
+
+def test_ingest_from_stdin(tmp_path: Path) -> None:
+    result = gb("ingest", "-", "--store", tmp_path / "s", input=SEED.read_bytes())
+    assert result.exit_code == 0, result.output
+    out = gb("query", "document-mentions", "-p", "document=stdin", "--store", tmp_path / "s", "--format", "csv")
+    assert len(out.stdout.strip().splitlines()) == 13
+
+
+def test_unknown_extension_asks_for_format(tmp_path: Path) -> None:
+    odd = tmp_path / "seed.summary"
+    shutil.copy(SEED, odd)
+    result = gb("ingest", odd, "--store", tmp_path / "s")
+    assert result.exit_code == 1
+    assert "unknown input format" in result.stderr and "--format" in result.stderr
+    forced = gb("ingest", odd, "--store", tmp_path / "s", "--format", "summary")
+    assert forced.exit_code == 0 and forced.stdout.startswith("1 document loaded")
+
+
+def test_store_from_environment(tmp_path: Path) -> None:
+    env = {"GRAPHBUILD_STORE": str(tmp_path / "env-store")}
+    assert gb("ingest", SEED, env=env).exit_code == 0
+    assert (tmp_path / "env-store").is_dir()
+    assert json.loads(gb("stats", "--format", "json", env=env).stdout)["mentions"] == 12
+
+
+def test_stats_json(store_dir: Path) -> None:
+    result = gb("stats", "--store", store_dir, "--format", "json")
+    assert json.loads(result.stdout) == {"documents": 1, "mentions": 12, "unplaced": 0, "resources": 5, "quads": 157, "graphs": 2}
+
+
+def test_query_csv(store_dir: Path) -> None:
+    result = gb("query", "surface-forms", "--param", "entity=dbr:Cancer_pain", "--store", store_dir, "--format", "csv")
+    assert result.exit_code == 0
+    assert result.stdout_bytes == b"surface,mentions,documents\r\ncancer pain,2,1\r\n"
+
+
+def test_query_table_and_limit(store_dir: Path) -> None:
+    result = gb("query", "top-entities", "--store", store_dir, "--limit", "2")
+    assert result.exit_code == 0
+    assert "dbr:Decision_making" in result.stdout and "dbr:Pain " not in result.stdout
+    assert result.stdout.rstrip().endswith("2 rows")
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "tsv"])
+def test_query_machine_formats(fmt: str, store_dir: Path) -> None:
+    result = gb("query", "low-confidence", "-p", "threshold=0.95", "--store", store_dir, "--format", fmt)
+    assert result.exit_code == 0
+    if fmt == "json":
+        bindings = json.loads(result.stdout)["results"]["bindings"]
+        assert [b["begin"]["value"] for b in bindings] == ["725", "807"]
+        assert bindings[0]["entity"] == {"type": "uri", "value": "http://dbpedia.org/resource/Pain"}
+    elif fmt == "ndjson":
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(r["begin"], r["end"], r["confidence"]) for r in rows] == [
+            (725, 729, 0.9350527805613198),
+            (807, 811, 0.9350527805613198),
+        ]
+    else:
+        lines = result.stdout.splitlines()
+        assert lines[0] == "?id\t?begin\t?end\t?surface\t?entity\t?confidence"
+        assert "<http://dbpedia.org/resource/Pain>" in lines[1]
+
+
+def test_query_refuses_injection(store_dir: Path) -> None:
+    result = gb("query", "co-mentions", "-p", "entity=dbr:Pain> } UNION { ?s ?p ?o", "--store", store_dir)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: --param entity: 'dbr:Pain> } UNION { ?s ?p ?o' is not a valid IRI "
+        "(give a full IRI or a prefixed name such as dbr:Pain)\n"
+    )
+
+
+def test_query_errors(store_dir: Path, tmp_path: Path) -> None:
+    unknown = gb("query", "nope", "--store", store_dir)
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("Error: no canned query named 'nope'")
+    bad_param = gb("query", "co-mentions", "-p", "entity", "--store", store_dir)
+    assert bad_param.exit_code == 1 and bad_param.stderr == "Error: --param 'entity': expected NAME=VALUE\n"
+    no_store = gb("query", "top-entities", "--store", tmp_path / "missing")
+    assert no_store.exit_code == 1 and "Error: no store at" in no_store.stderr
+
+
+def test_queries_lists_every_canned_query() -> None:
+    result = gb("queries")
+    assert result.exit_code == 0
+    for name in ("top-entities", "documents-mentioning", "co-mentions", "document-mentions", "surface-forms", "low-confidence"):
+        assert name in result.stdout
+    assert "    --param threshold=… (double, default 0.75): report mentions with a confidence below this\n" in result.stdout
+
+
+def test_sparql_select_over_the_union_with_model_prefixes(store_dir: Path) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?m itsrdf:taIdentRef dbr:Pain }"
+    result = gb("sparql", query, "--store", store_dir, "--format", "csv")
+    assert result.exit_code == 0 and result.stdout_bytes == b"n\r\n2\r\n"
+
+
+def test_sparql_ask_construct_and_file(store_dir: Path, tmp_path: Path) -> None:
+    ask = gb("sparql", "ASK { ?m nif:anchorOf 'cancer pain' }", "--store", store_dir)
+    assert ask.stdout == "true\n"
+    query = tmp_path / "q.rq"
+    query.write_text("CONSTRUCT { ?m itsrdf:taIdentRef ?r } WHERE { ?m itsrdf:taIdentRef ?r ; nif:anchorOf 'pain' }")
+    construct = gb("sparql", "--file", query, "--store", store_dir)
+    assert construct.exit_code == 0
+    assert len(list(pyoxigraph.parse(construct.stdout_bytes, pyoxigraph.RdfFormat.TURTLE))) == 2
+    nt = gb("sparql", "--file", query, "--store", store_dir, "--format", "ntriples")
+    assert len(nt.stdout.strip().splitlines()) == 2
+
+
+def test_sparql_errors(store_dir: Path) -> None:
+    bad = gb("sparql", "SELECT WHERE", "--store", store_dir)
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: the query is not valid SPARQL")
+    neither = gb("sparql", "--store", store_dir)
+    assert neither.exit_code == 1 and "give the query as an argument or with --file" in neither.stderr
+    wrong = gb("sparql", "ASK {}", "--store", store_dir, "--format", "turtle")
+    assert wrong.exit_code == 1 and "--format 'turtle' does not fit this result" in wrong.stderr
+
+
+def test_export_to_file_guesses_format(store_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "all.nq"
+    result = gb("export", "--store", store_dir, "--output", out)
+    assert result.exit_code == 0 and result.stderr == f"wrote {out} (nquads)\n"
+    assert len(list(pyoxigraph.parse(path=str(out)))) == 157
+
+
+def test_export_one_document_to_stdout(store_dir: Path) -> None:
+    result = gb("export", "--store", store_dir, "--document", SEED_ID, "--format", "ntriples")
+    assert result.exit_code == 0
+    assert len(result.stdout.strip().splitlines()) == 146 + 5
+    missing = gb("export", "--store", store_dir, "--document", "nope")
+    assert missing.exit_code == 1
+    assert missing.stderr == f"Error: no document with id 'nope' in the store at {store_dir}\n"
+
+
+def test_delete(store_dir: Path) -> None:
+    result = gb("delete", SEED_ID, "other", "--store", store_dir)
+    assert result.exit_code == 1
+    assert result.stdout == "1 document deleted\n"
+    assert result.stderr == "other: no such document in the store\n"
+    assert json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout)["quads"] == 6
+
+
+@pytest.mark.parametrize("command", ["ingest", "query", "queries", "sparql", "export", "stats", "delete"])
+def test_every_command_has_help(command: str) -> None:
+    result = gb(command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_module_entry_point_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "graphbuild", "ingest", str(SEED), "--store", str(tmp_path / "s"), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 document loaded")
