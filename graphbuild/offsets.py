@@ -22,12 +22,16 @@ of its surface form in the text, by these fixed rules:
 
 Offsets are half-open ``[begin, end)`` in code points (Python ``str`` indices).
 
-A "whole word" occurrence has no word character on either side of it, where a word
-character is a letter, digit or combining mark of any script (``é``, ``ж`` and ``7`` are;
-``-``, ``’`` and ``(`` are not). An edge of the surface form that is not itself a word
-character (``C++``, ``(unit)``, ``.NET``) is a boundary already, whatever stands next to it.
-Case-insensitive matching folds case one code point at a time so that offsets in the
-folded text are offsets in the original.
+A "whole word" occurrence cuts no word of the text in two, where a word is a run of
+letters, digits and combining marks of any script (``é``, ``ж``, ``7`` and U+0301 are word
+characters; ``-``, ``/``, ``’`` and ``(`` are not). So ``21`` is not a whole word in
+``2021``, nor ``café`` in ``caféine``; and an edge of the surface form that is not itself
+a word character is a boundary whatever stands next to it: Spotlight's ``HIV/`` in
+``HIV/AIDS``, ``/50`` in ``1/50-scale`` and ``4-`` in ``(4-methyl`` are whole words.
+
+Case-insensitive matching lower-cases one code point at a time (the two sigmas count as
+one letter) so that offsets in the folded text are offsets in the original; a capital
+whose lower case is two code points (``İ``) only matches itself.
 """
 
 from __future__ import annotations
