@@ -52,7 +52,7 @@ def test_top_entities(seed_store: GraphStore) -> None:
 def test_documents_mentioning_hides_its_parameter(seed_store: GraphStore) -> None:
     result = run(load_query("documents-mentioning"), {"entity": "dbr:Pain"}, store=seed_store)
     assert isinstance(result, Solutions)
-    assert result.variables == ("id", "mentions", "surface_forms", "min_confidence", "max_confidence", "document")
+    assert result.variables == ("id", "mentions", "surface_forms", "min_confidence", "max_confidence")
     rows = [tuple(t.value for t in row) for row in result.rows]
     assert [r[:5] for r in rows] == [(SEED_ID, "2", "pain", "0.9350527805613198", "0.9350527805613198")]
 

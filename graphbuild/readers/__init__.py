@@ -55,7 +55,7 @@ def find_sources(paths: Iterable[str | Path], *, format: InputFormat | None = No
             continue
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and _picked(p, format)))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and _picked(p, path, format)))
         else:
             found.append(path)
     return found
@@ -84,8 +84,9 @@ def read_documents(paths: Iterable[str | Path], *, format: InputFormat | None = 
         yield from read_source(source, format=format)
 
 
-def _picked(path: Path, format: InputFormat | None) -> bool:
-    if path.name.startswith("."):
+def _picked(path: Path, folder: Path, format: InputFormat | None) -> bool:
+    # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
+    if any(part.startswith(".") for part in path.relative_to(folder).parts):
         return False
     guessed = InputFormat.guess(path)
     return guessed is not None and (format is None or guessed is format)

@@ -8,6 +8,7 @@ before ``^^xsd:double``, then the IRI. Rows carry no offsets (see ``graphbuild.o
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,8 +43,10 @@ def parse_summary(data: bytes, *, source: str, doc_id: str) -> Document | InputE
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return InputError(source, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+        # exc.start counts from after a BOM, which utf-8-sig has already dropped.
+        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data[:start].count(b"\n") + 1
+        return InputError(source, line, f"not valid UTF-8 (byte {start}); save the file as UTF-8")
     if not content.strip():
         return Skipped(source, "empty file, no text and no links")
     # Split on "\n" only: str.splitlines() would also split the abstract on U+2028,
@@ -67,7 +70,7 @@ def _parse_row(line: str, *, source: str, number: int) -> Link | InputError:
     match = _ROW.match(line)
     if match is None:
         return InputError(source, number, f"cannot read mention row {_clip(line)!r}: {_ROW_HINT}")
-    surface = match["surface"].rstrip()
+    surface = match["surface"].strip()
     if not surface:
         return InputError(source, number, "mention row has no surface form before its confidence")
     confidence = float(match["confidence"])
