@@ -80,20 +80,37 @@ def ingest(
     ] = None,
     base: Annotated[str, typer.Option("--base", help="Base IRI under which document IRIs are minted.")] = DEFAULT_BASE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no notes.")] = False,
+    min_confidence: Annotated[
+        Optional[float],
+        typer.Option(
+            "--min-confidence", min=0.0, max=1.0, help="Keep only links at or above this confidence (links with none stay)."
+        ),
+    ] = None,
 ) -> None:
     """Load documents into the store: one named graph each, replaced when changed."""
     sources = find_sources(paths, format=format)
     with GraphStore.open(store) as graph_store, _progress(len(sources), quiet) as advance:
-        report = ingest_mod.ingest(sources, store=graph_store, format=format, base=base, progress=advance)
+        report = ingest_mod.ingest(
+            sources, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=advance
+        )
     for error in report.errors:
         typer.echo(str(error), err=True)
     if not quiet:
         for note in report.notes:
             typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)
+        for repair in report.repairs:
+            typer.echo(str(repair), err=True)
+    extras = [
+        f"{_plural(count, what)}"
+        for count, what in ((report.duplicates, "duplicate"), (len(report.repairs) - report.duplicates, "repair"))
+        if count
+    ]
+    if min_confidence is not None:
+        extras.append(f"{_plural(report.dropped, 'link')} below {min_confidence} left out")
     typer.echo(
         f"{_plural(report.loaded, 'document')} loaded, {report.replaced} replaced, "
         f"{report.unchanged} skipped unchanged, {report.failed} failed, {report.empty} empty; "
-        f"{_plural(report.mentions, 'mention')}, {report.unplaced} unplaced"
+        f"{_plural(report.mentions, 'mention')}, {report.unplaced} unplaced" + "".join(f"; {e}" for e in extras)
     )
     if not report.ok:
         raise typer.Exit(1)
@@ -289,6 +306,84 @@ class _progress:
         if source != self._last_source:
             self._last_source = source
             self.bar.advance(self.task)
+
+
+DEFAULT_REPORT = Path("graphbuild-report")
+
+
+@app.command("report")
+@_errors_to_exit
+def report_command(
+    store: StoreOption = DEFAULT_STORE,
+    output: Annotated[
+        Path, typer.Option("--output", help="Folder to write the site to (replaced whole if it holds an earlier report).")
+    ] = DEFAULT_REPORT,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Resources in the top-resources chart and the co-mention network.")
+    ] = 50,
+    min_confidence: Annotated[
+        float,
+        typer.Option("--min-confidence", min=0.0, max=1.0, help="Leave out links below this confidence (links with none stay)."),
+    ] = 0.0,
+) -> None:
+    """Write a static site (opens from disk, no server): charts, highlighted documents, resources, the network."""
+    from graphbuild.report import build_report
+
+    with GraphStore.open(store, read_only=True) as graph_store, _ReportProgress() as progress:
+        summary = build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
+    typer.echo(
+        f"wrote {output / 'index.html'}: {_plural(summary.documents, 'document')}, "
+        f"{_plural(summary.resources, 'resource')}, {_plural(summary.mentions, 'mention')} ({summary.pages:,} pages)"
+    )
+
+
+class _ReportProgress:
+    """One rich progress bar per stage of the report, on stderr when it is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
+        self.tasks: dict[str, object] = {}
+        self.enabled = sys.stderr.isatty()
+
+    def __enter__(self) -> Callable[[str, int, int], None] | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self._advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def _advance(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        if done == total or done % 100 == 0:
+            self.bar.update(self.tasks[stage], completed=done)  # type: ignore[arg-type]
+
+
+@app.command("validate")
+@_errors_to_exit
+def validate_command(
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
+) -> None:
+    """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
+    # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
+    from graphbuild.validate import ReportFormat, render_json, render_table, validate
+
+    report_format = _choice(ReportFormat, format)
+    with GraphStore.open(store, read_only=True) as graph_store:
+        report = validate(graph_store, workers=jobs)
+    if report_format is ReportFormat.JSON:
+        typer.echo(render_json(report))
+    else:
+        typer.echo("\n".join(render_table(report)))
+    if not report.conforms:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

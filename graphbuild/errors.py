@@ -3,8 +3,10 @@
     GraphbuildError
      ├── InputError        a source cannot be read: carries path and line
      ├── StoreError        the store cannot be opened, read or written
-     └── QueryError        a canned query is unknown, or a parameter is wrong
-          └── ParameterError
+     ├── QueryError        a canned query is unknown, or a parameter is wrong
+     │    └── ParameterError
+     ├── ReportError       the report site cannot be written where asked
+     └── EnrichError       a SPARQL endpoint or dump cannot give what enrichment asks
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class InputError(GraphbuildError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:
+        # Errors cross from the preparing process; the default pickling loses the fields.
+        return (InputError, (self.path, self.line, self.message))
+
 
 class StoreError(GraphbuildError):
     """The store cannot be opened, read or written."""
@@ -38,3 +44,11 @@ class QueryError(GraphbuildError):
 
 class ParameterError(QueryError):
     """A canned query parameter that is missing or not of its declared kind."""
+
+
+class ReportError(GraphbuildError):
+    """The report site cannot be written: a bad output folder, a bad option."""
+
+
+class EnrichError(GraphbuildError):
+    """Enrichment cannot go on: a bad option, an endpoint that keeps failing, a bad dump."""

@@ -1,24 +1,38 @@
-"""Read, model, write: the ingest pipeline and its report."""
+"""Read, model, write: the ingest pipeline and its report.
+
+Reading, offset recovery and quad building run in a second process (a bounded queue
+between them keeps memory flat); the store's writing stays in this one. New documents go
+to the bulk loader in batches, their metadata after them, so a document with metadata is
+always whole; a document that replaces an earlier version goes in one transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import multiprocessing
+import traceback
+from queue import Empty
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from pyoxigraph import NamedNode, Quad
+import pyoxigraph
+from pyoxigraph import NamedNode
 
-from graphbuild.errors import InputError
-from graphbuild.model import DocumentGraph, document_graph, provenance_quads, run_iri, run_quads
+from graphbuild.errors import GraphbuildError, InputError
+from graphbuild.model import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
 from graphbuild.offsets import place_links
-from graphbuild.readers import InputFormat, read_documents
-from graphbuild.records import Document, Skipped
+from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents
+from graphbuild.records import Document, Repair, RepairKind, Skipped
 from graphbuild.store import GraphStore
-from graphbuild.vocab import DEFAULT_BASE
+from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
-# New documents are written in batches of about this many quads: one transaction each.
-_BATCH_QUADS = 20_000
+# New documents are written in batches of about this many characters of N-Quads.
+_BATCH_CHARS = 64 * 1024 * 1024
+# Documents per message from the preparing process, and messages in flight at most.
+_CHUNK = 256
+_QUEUE_CHUNKS = 16
 
 
 @dataclass
@@ -34,13 +48,30 @@ class IngestReport:
     unplaced: int = 0
     errors: list[InputError] = field(default_factory=list)
     notes: list[Skipped] = field(default_factory=list)
+    # What the readers repaired, and documents read twice in one run (stored once).
+    repairs: list[Repair] = field(default_factory=list)
+    duplicates: int = 0
+    # Links left out for a confidence below ``min_confidence``.
+    dropped: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-Progress = Callable[[Document | InputError | Skipped], None]
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A document ready to store: its graph as N-Quads, and where it came from."""
+
+    doc_id: str
+    source: str
+    graph: DocumentGraph
+    repairs: tuple[Repair, ...] = ()
+    dropped: int = 0
+
+
+Item = Prepared | InputError | Skipped
+Progress = Callable[[Item], None]
 
 
 def ingest(
@@ -49,72 +80,185 @@ def ingest(
     store: GraphStore,
     format: InputFormat | None = None,
     base: str = DEFAULT_BASE,
+    min_confidence: float | None = None,
     progress: Progress | None = None,
+    parallel: bool = True,
 ) -> IngestReport:
     """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded."""
-    writer = _Writer(store, base=base)
-    for item in read_documents(paths, format=format):
-        if isinstance(item, Document):
-            writer.write(item)
-        elif isinstance(item, InputError):
-            writer.report.failed += 1
-            writer.report.errors.append(item)
-        else:
-            writer.report.empty += 1
-            writer.report.notes.append(item)
+    sources = find_sources(paths, format=format)
+    options = _Options(format=format, base=base, min_confidence=min_confidence)
+    use_process = parallel and STDIN not in sources and len(sources) > 1
+    items = _prepared_in_process(sources, options) if use_process else prepare(sources, options)
+    writer = _Writer(store, min_confidence=min_confidence)
+    for item in items:
+        writer.take(item)
         if progress is not None:
             progress(item)
     writer.flush()
     return writer.report
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    format: InputFormat | None
+    base: str
+    min_confidence: float | None
+
+
+def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Item]:
+    """Read, place and model: everything before the store, one item per document."""
+    for item in read_documents(sources, format=options.format):
+        if not isinstance(item, Document):
+            yield item
+            continue
+        links = item.links
+        if options.min_confidence is not None:
+            links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
+        doc = replace(item, links=place_links(item.text, links))
+        try:
+            graph = document_graph(doc, base=options.base)
+            yield Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links))
+        except ValueError as exc:
+            yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
+
+
+def _prepared_in_process(sources: list[Path | str], options: _Options) -> Iterator[Item]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=_QUEUE_CHUNKS)
+    worker = context.Process(target=_produce, args=(sources, options, queue), daemon=True)
+    worker.start()
+    try:
+        while (chunk := _next_chunk(queue, worker)) is not None:
+            if isinstance(chunk, str):
+                raise GraphbuildError(f"preparing documents failed:\n{chunk}")
+            yield from chunk
+    finally:
+        worker.terminate()
+        worker.join()
+
+
+def _next_chunk(queue: multiprocessing.Queue, worker: multiprocessing.process.BaseProcess) -> object:
+    # A worker killed from outside (or one that could not start) never answers: poll.
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except Empty:
+            if not worker.is_alive():
+                raise GraphbuildError(
+                    f"the process preparing documents stopped (exit code {worker.exitcode}); "
+                    "rerun, or ingest with parallel=False"
+                ) from None
+
+
+def _produce(sources: list[Path | str], options: _Options, queue: multiprocessing.Queue) -> None:
+    try:
+        chunk: list[Item] = []
+        for item in prepare(sources, options):
+            chunk.append(item)
+            if len(chunk) >= _CHUNK:
+                queue.put(chunk)
+                chunk = []
+        queue.put(chunk)
+        queue.put(None)
+    except BaseException:  # the parent must hear of it, or it would wait forever
+        queue.put(traceback.format_exc())
+
+
 class _Writer:
     """Decides per document between skip, add and replace, and batches the adds."""
 
-    def __init__(self, store: GraphStore, *, base: str) -> None:
+    def __init__(self, store: GraphStore, *, min_confidence: float | None) -> None:
         self.store = store
-        self.base = base
         self.report = IngestReport()
         self.started = datetime.now(timezone.utc)
         self.run = run_iri(self.started)
+        self.min_confidence = min_confidence
         self._run_written = False
-        self._pending: list[Quad] = []
-        self._pending_graphs: set[str] = set()
+        self._documents: list[str] = []
+        self._metadata: list[str] = []
+        self._pending: set[str] = set()
+        self._chars = 0
 
-    def write(self, doc: Document) -> None:
-        doc = replace(doc, links=place_links(doc.text, doc.links))
-        graph = document_graph(doc, base=self.base)
-        if graph.iri.value in self._pending_graphs:
+    def take(self, item: Item) -> None:
+        if isinstance(item, InputError):
+            self.report.failed += 1
+            self.report.errors.append(item)
+        elif isinstance(item, Skipped):
+            self.report.empty += 1
+            self.report.notes.append(item)
+        else:
+            self._write(item)
+
+    def _write(self, item: Prepared) -> None:
+        graph = item.graph
+        name = NamedNode(graph.iri)
+        if graph.iri in self._pending:
             self.flush()
-        stored = self.store.content_hash(graph.iri)
+        stored = self.store.content_hash(name)
+        if stored is not None and self._read_twice(item, name, stored):
+            return
+        self.report.repairs.extend(item.repairs)
+        self.report.dropped += item.dropped
         if stored == graph.content_hash:
             self.report.unchanged += 1
             return
-        quads = [*graph.quads, *self._provenance(graph, doc.source)]
-        if stored is None:
-            self._pending.extend(quads)
-            self._pending_graphs.add(graph.iri.value)
-            self.report.loaded += 1
-        else:
-            self.store.replace([graph.iri], quads)
+        metadata = self._provenance(graph, item.source)
+        # A graph without metadata is what a crashed bulk load leaves: replace it too.
+        if stored is not None or self.store.has_graph(name):
+            quads = graph.quads + list(pyoxigraph.parse(metadata, pyoxigraph.RdfFormat.N_QUADS))
+            self.store.replace([name], quads)
             self.report.replaced += 1
+        else:
+            self._documents.append(graph.nquads)
+            self._metadata.append(metadata)
+            self._pending.add(graph.iri)
+            self._chars += len(graph.nquads)
+            self.report.loaded += 1
         self.report.mentions += graph.mentions
         self.report.unplaced += graph.unplaced
-        if len(self._pending) >= _BATCH_QUADS:
+        if self._chars >= _BATCH_CHARS:
             self.flush()
 
-    def flush(self) -> None:
-        if self._pending:
-            self.store.add(self._pending)
-        self._pending = []
-        self._pending_graphs = set()
+    def _read_twice(self, item: Prepared, name: NamedNode, stored: str) -> bool:
+        """Whether this run stored the document already (the same abstract under two
+        fields, say): identical, it is noted and stored once; different, it is an error,
+        since two documents cannot share an id."""
+        made = {q.predicate.value: q.object.value for q in self.store.quads(METADATA_GRAPH, subject=name)}
+        if made.get(PROV + "wasGeneratedBy") != self.run.value:
+            return False
+        first = _shown(made.get(PROV + "wasDerivedFrom"))
+        if stored == item.graph.content_hash:
+            self.report.duplicates += 1
+            message = f"document {item.doc_id!r} is identical to the one read from {first}; stored once"
+            self.report.repairs.append(Repair(RepairKind.DUPLICATE_DOCUMENT, message, item.source))
+        else:
+            self.report.failed += 1
+            message = f"document {item.doc_id!r} was read from {first} earlier in this run, with other content; not loaded"
+            self.report.errors.append(InputError(item.source, None, message))
+        return True
 
-    def _provenance(self, graph: DocumentGraph, source: str) -> list[Quad]:
-        quads = provenance_quads(graph, source=source, run=self.run, at=datetime.now(timezone.utc))
+    def flush(self) -> None:
+        if self._documents:
+            # Metadata last: a crash in between leaves graphs without metadata, which the
+            # next run replaces, and never metadata that vouches for a partial graph.
+            self.store.bulk_add("".join(self._documents))
+            self.store.bulk_add("".join(self._metadata))
+        self._documents, self._metadata, self._pending, self._chars = [], [], set(), 0
+
+    def _provenance(self, graph: DocumentGraph, source: str) -> str:
+        text = provenance_nquads(
+            graph, source=source, run=self.run, at=datetime.now(timezone.utc), min_confidence=self.min_confidence
+        )
         if not self._run_written:
-            quads.extend(run_quads(self.run, started=self.started))
+            text += run_nquads(self.run, started=self.started)
             self._run_written = True
-        return quads
+        return text
+
+
+def _shown(derived_from: str | None) -> str:
+    if derived_from is None:
+        return "an earlier source"
+    return unquote(urlsplit(derived_from).path) if derived_from.startswith("file:") else derived_from
 
 
 def delete(ids: Iterable[str], *, store: GraphStore) -> tuple[list[str], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ class Link:
     ambiguous: bool = False
     types: tuple[str, ...] = ()
     line: int | None = None
+    support: int | None = None
+    second_rank: float | None = None
+    annotator: str | None = None
 
     @property
     def placed(self) -> bool:
@@ -37,6 +41,7 @@ class Document:
     links: tuple[Link, ...] = ()
     source: str = ""
     annotator: str | None = None
+    repairs: tuple[Repair, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +50,40 @@ class Skipped:
 
     source: str
     reason: str
+
+
+class RepairKind(str, Enum):
+    """What a reader (or ingest) had to change so that an input could load."""
+
+    OFFSETS_BYTES = "offsets-bytes"
+    OFFSETS_UTF16 = "offsets-utf16"
+    OFFSETS_MOVED = "offsets-moved"
+    OFFSETS_FROM_IRI = "offsets-from-iri"
+    ANCHOR_CASE = "anchor-case"
+    ANCHOR_MISSING = "anchor-missing"
+    UNPLACED = "unplaced"
+    RESOURCE_PAGE = "resource-page"
+    RESOURCE_DOUBLED = "resource-doubled"
+    NO_RESOURCE = "no-resource"
+    DUPLICATE_LINK = "duplicate-link"
+    CONTEXT_IRI = "context-iri"
+    DUPLICATE_DOCUMENT = "duplicate-document"
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """One repair, reported as ``source:line: note: message``.
+
+    ``subject`` is the input's own IRI for the phrase or context concerned (NIF), so a
+    repair can be traced even where no line number is known.
+    """
+
+    kind: RepairKind
+    message: str
+    source: str = ""
+    line: int | None = None
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: note: {self.message}"

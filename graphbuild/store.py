@@ -23,6 +23,7 @@ from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH, sparql_prologue
 DEFAULT_STORE = Path("graphbuild-store")
 STORE_ENV = "GRAPHBUILD_STORE"
 
+_CONTENT_HASH = NamedNode(CONTENT_HASH)
 _ARG = NamedNode(GB + "fn/arg")
 _TERM = NamedNode(GB + "fn/term")
 
@@ -90,13 +91,24 @@ class GraphStore:
 
     def content_hash(self, graph: NamedNode) -> str | None:
         """The content hash recorded for a document graph, or None if it is not stored."""
-        for quad in self._store.quads_for_pattern(graph, CONTENT_HASH, None, METADATA_GRAPH):
+        for quad in self._store.quads_for_pattern(graph, _CONTENT_HASH, None, METADATA_GRAPH):
             return quad.object.value
         return None
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        return self._store.contains_named_graph(graph)
 
     def add(self, quads: Iterable[Quad]) -> None:
         """Add quads of graphs not yet in the store, all or nothing."""
         self._write(lambda: self._store.extend(quads))
+
+    def bulk_add(self, nquads: str) -> None:
+        """Add N-Quads text through the bulk loader: fast, but not one transaction.
+
+        A crash part-way leaves some of the quads in; callers write what vouches for a
+        graph (its metadata) only after the graph itself.
+        """
+        self._write(lambda: self._store.bulk_load(nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS))
 
     def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
         """Remove ``graphs`` with their metadata and add ``quads``, in one transaction."""

@@ -37,8 +37,21 @@ PREFIXES: dict[str, str] = {
     "gb": GB,
 }
 
+# Spotlight's per-link scores, which no standard vocabulary has (MODEL.md): the resource's
+# prior in-link count and how close the runner-up candidate came (@percentageOfSecondRank).
+SUPPORT = GB + "support"
+SECOND_RANK = GB + "percentageOfSecondRank"
+
 DEFAULT_BASE = "https://w3id.org/graphbuild/doc/"
 METADATA_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/metadata")
+# What DBpedia says about a linked resource lives in a graph of its own under this IRI
+# (model.enrichment_graph), so one store.replace refreshes one resource whole; its fetch
+# record (time, source, what was asked) sits in the metadata graph like a document's.
+ENRICHMENT_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/enrichment")
+ENRICHMENT_OF = GB + "enrichmentOf"
+ENRICHED_ASPECT = GB + "enrichedAspect"
+ENRICHED_LANGUAGE = GB + "enrichedLanguage"
+FOUND = GB + "found"
 SPOTLIGHT = NamedNode("http://model.dbpedia-spotlight.org")
 TOOL = NamedNode("https://w3id.org/graphbuild/tool")
 

@@ -37,8 +37,8 @@ def test_seed_graph_matches_golden_file() -> None:
 
 def test_all_quads_live_in_the_document_graph() -> None:
     graph = document_graph(_seed(), base=DEFAULT_BASE)
-    assert {q.graph_name for q in graph.quads} == {graph.iri}
-    assert graph.iri != METADATA_GRAPH
+    assert {q.graph_name.value for q in graph.quads} == {graph.iri}
+    assert graph.iri != METADATA_GRAPH.value
 
 
 def test_same_input_gives_same_quads_and_hash() -> None:

@@ -36,7 +36,10 @@ XSD_DOUBLE = "^^http://www.w3.org/2001/XMLSchema#double"
 DBR = "http://dbpedia.org/resource/"
 EMPTY_REASON = "empty file, no text and no links"
 ROW_HINT = f"expected a surface form, a confidence ending in {XSD_DOUBLE}, then an IRI"
-UNKNOWN_FORMAT = "unknown input format (known extensions: .txt); name it with --format"
+UNKNOWN_FORMAT = (
+    "unknown input format (known extensions: .txt, .ttl, .nt, .nq, .trig, .n3, .rdf, .jsonld, .nif, .json, "
+    ".jsonl, .ndjson, .csv, .tsv); name it with --format"
+)
 
 def row(surface: str, confidence: str, iri: str, *, first: bool = False) -> str:
     """A mention row in the real fixed-width layout."""
@@ -194,7 +197,8 @@ def _where(item) -> Path:
 
 
 def test_mixed_folder_reads_every_case_in_order():
-    items = list(read_documents([CASES]))
+    # The folder also holds .expected.json files, which are Spotlight JSON by extension.
+    items = list(read_documents([CASES], format=InputFormat.SUMMARY))
     assert [_where(item) for item in items] == sorted(BAD + GOOD)
     assert {(_where(item).parent.name, type(item)) for item in items} == {("bad", InputError), ("good", Document)}
 
@@ -349,9 +353,9 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch):
         ("A.TXT", InputFormat.SUMMARY),
         ("dir.d/x.Txt", InputFormat.SUMMARY),
         ("000_70018b3530a68054.txt", InputFormat.SUMMARY),
-        ("a.txt.gz", None),
-        ("a.nt", None),
-        ("a.ttl", None),
+        ("a.txt.gz", InputFormat.SUMMARY),
+        ("a.nt", InputFormat.NIF),
+        ("a.ttl", InputFormat.NIF),
         ("a.summary", None),
         ("a", None),
         (".txt", None),
@@ -363,7 +367,7 @@ def test_guess(name: str, expected: InputFormat | None):
 
 
 def test_input_format_enum():
-    assert list(InputFormat) == [InputFormat.SUMMARY]
+    assert InputFormat.SUMMARY in list(InputFormat)
     assert InputFormat("summary") is InputFormat.SUMMARY
     assert InputFormat.SUMMARY == "summary"
     assert InputFormat.SUMMARY.extensions == EXTENSIONS == (".txt",)

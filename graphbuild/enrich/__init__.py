@@ -1,0 +1,28 @@
+"""DBpedia enrichment: what DBpedia knows about every linked resource, kept beside the documents.
+
+    query   the batch SELECT and how its rows become triples
+    fetch   a SPARQL endpoint through SPARQLWrapper: retries, backoff, deadlines, partial answers
+    dumps   local dump files (``--from``) answering the same queries
+    cache   what is already enriched, and the quads a fetched batch writes
+    run     rounds and batches, the report
+"""
+
+from graphbuild.enrich.dumps import DumpSource
+from graphbuild.enrich.fetch import DEFAULT_ENDPOINT, Endpoint, FetchError, RetryPolicy
+from graphbuild.enrich.query import Aspect, Selection, parse_aspects, parse_languages
+from graphbuild.enrich.run import BATCH_SIZE, EnrichReport, enrich
+
+__all__ = [
+    "Aspect",
+    "BATCH_SIZE",
+    "DEFAULT_ENDPOINT",
+    "DumpSource",
+    "EnrichReport",
+    "Endpoint",
+    "FetchError",
+    "RetryPolicy",
+    "Selection",
+    "enrich",
+    "parse_aspects",
+    "parse_languages",
+]

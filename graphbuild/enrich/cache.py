@@ -1,0 +1,135 @@
+"""What the store already knows, and what one fetched batch adds to it.
+
+Each resource's answer goes into its own graph (``model.enrichment_graph``) and its fetch
+record (when, from where, which aspects and languages, found or not) into the metadata
+graph, so one ``store.add`` or ``store.replace`` writes a batch all or nothing, and a
+refresh of a resource replaces exactly what an earlier fetch wrote for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+
+from graphbuild.enrich.query import Selection
+from graphbuild.model import enrichment_graph
+from graphbuild.store import GraphStore, Solutions
+from graphbuild.vocab import (
+    DBO,
+    ENRICHED_ASPECT,
+    ENRICHED_LANGUAGE,
+    ENRICHMENT_OF,
+    FOUND,
+    GB,
+    ITSRDF,
+    METADATA_GRAPH,
+    PROV,
+    RDF,
+    SCHEMA,
+    XSD,
+)
+
+_META = f"<{METADATA_GRAPH.value}>"
+_LINKED = f"""
+SELECT DISTINCT ?r WHERE {{
+  GRAPH {_META} {{ ?doc <{GB}contentHash> ?hash }}
+  GRAPH ?doc {{ {{ ?x <{ITSRDF}taIdentRef> ?r }} UNION {{ ?doc <{SCHEMA}mentions> ?r }} }}
+  FILTER (isIRI(?r))
+}} ORDER BY ?r
+"""
+_RECORDS = f"""
+SELECT ?r ?p ?o WHERE {{ GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r ; ?p ?o }} }}
+"""
+_TARGETS = f"""
+SELECT DISTINCT ?t WHERE {{
+  GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r }}
+  GRAPH ?g {{ ?r <{DBO}wikiPageRedirects> ?t }}
+  FILTER (isIRI(?t))
+}} ORDER BY ?t
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The fetch record of one resource."""
+
+    aspects: frozenset[str]
+    languages: frozenset[str]
+    found: bool
+
+
+def linked_resources(store: GraphStore) -> list[NamedNode]:
+    """Every resource a stored document links to (``itsrdf:taIdentRef``, ``schema:mentions``)."""
+    return [row[0] for row in _rows(store, _LINKED) if isinstance(row[0], NamedNode)]
+
+
+def records(store: GraphStore) -> dict[NamedNode, Record]:
+    """The fetch record of every enriched resource."""
+    aspects: dict[NamedNode, set[str]] = {}
+    languages: dict[NamedNode, set[str]] = {}
+    found: dict[NamedNode, bool] = {}
+    for resource, predicate, obj in _rows(store, _RECORDS):
+        aspects.setdefault(resource, set())
+        languages.setdefault(resource, set())
+        if predicate.value == ENRICHED_ASPECT:
+            aspects[resource].add(obj.value)
+        elif predicate.value == ENRICHED_LANGUAGE:
+            languages[resource].add(obj.value)
+        elif predicate.value == FOUND:
+            found[resource] = obj.value == "true"
+    return {r: Record(frozenset(aspects[r]), frozenset(languages[r]), found.get(r, False)) for r in aspects}
+
+
+def redirect_targets(store: GraphStore) -> list[NamedNode]:
+    """Pages that enriched resources redirect to: a link to a redirect gains its target."""
+    return [row[0] for row in _rows(store, _TARGETS) if isinstance(row[0], NamedNode)]
+
+
+def batch_quads(
+    fetched: Mapping[NamedNode, Sequence[Triple]],
+    *,
+    selection: Selection,
+    sources: Iterable[NamedNode],
+    at: datetime,
+) -> list[Quad]:
+    """The quads of a fetched batch: each resource's triples in its graph, and its record."""
+    sources = list(sources)
+    quads: list[Quad] = []
+    for resource, triples in fetched.items():
+        graph = enrichment_graph(resource)
+        quads.extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        quads.extend(_record(graph, resource, bool(triples), selection, sources, at))
+    return quads
+
+
+def write_batch(store: GraphStore, quads: list[Quad], resources: Sequence[NamedNode], *, replacing: bool) -> None:
+    """One transaction: ``replace`` when earlier fetches of these resources are to go, else ``add``."""
+    if replacing:
+        store.replace([enrichment_graph(r) for r in resources], quads)
+    else:
+        store.add(quads)
+
+
+def _record(
+    graph: NamedNode, resource: NamedNode, found: bool, selection: Selection, sources: list[NamedNode], at: datetime
+) -> Iterable[Quad]:
+    meta = METADATA_GRAPH
+    yield Quad(graph, NamedNode(RDF + "type"), NamedNode(PROV + "Entity"), meta)
+    yield Quad(graph, NamedNode(ENRICHMENT_OF), resource, meta)
+    yield Quad(graph, NamedNode(PROV + "generatedAtTime"), Literal(at.isoformat(), datatype=NamedNode(XSD + "dateTime")), meta)
+    for source in sources:
+        yield Quad(graph, NamedNode(PROV + "wasDerivedFrom"), source, meta)
+    for aspect in sorted(a.value for a in selection.aspects):
+        yield Quad(graph, NamedNode(ENRICHED_ASPECT), Literal(aspect), meta)
+    for language in selection.languages:
+        yield Quad(graph, NamedNode(ENRICHED_LANGUAGE), Literal(language), meta)
+    yield Quad(graph, NamedNode(FOUND), Literal("true" if found else "false", datatype=NamedNode(XSD + "boolean")), meta)
+
+
+def _rows(store: GraphStore, sparql: str) -> list[tuple]:
+    result = store.query(sparql)
+    assert isinstance(result, Solutions)
+    return [tuple(row) for row in result.rows]

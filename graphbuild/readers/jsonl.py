@@ -1,0 +1,118 @@
+"""Reader for JSON Lines: one document per line.
+
+    {"id": "…", "text": "…", "links": [{"surface": "…", "uri": "…", "confidence": 0.93,
+                                        "begin": 725, "end": 729, "types": ["…"]}]}
+
+``id`` (a string or an integer) and ``text`` are required, ``links`` may be missing or
+empty. In a link, ``surface`` and ``uri`` are required; ``confidence`` (a number in [0, 1]),
+``begin``/``end`` (half-open code-point offsets, both or neither) and ``types`` (a list of
+IRIs, written as ``itsrdf:taClassRef``) are optional. A link without offsets is placed
+by its surface form, as rows of the summary format are (``graphbuild.offsets``). An
+optional ``annotator`` IRI names the linker. Other members are ignored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from graphbuild.errors import InputError
+from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle, text_problem
+from graphbuild.records import Document, Link, Skipped
+
+EXTENSIONS = (".jsonl", ".ndjson")
+
+Item = Document | InputError | Skipped
+
+
+def read_jsonl(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
+    """Yield the document of every line, or the error that keeps it out."""
+    seen = False
+    for number, raw in enumerate(stream, start=1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield InputError(source, number, f"not valid UTF-8 (byte {exc.start} of the line); save the file as UTF-8")
+            seen = True
+            continue
+        if not line.strip():
+            continue
+        seen = True
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(source, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        yield _document(value, source=source, line=number)
+    if not seen:
+        yield Skipped(source, "empty file, no documents")
+
+
+def _document(value: object, *, source: str, line: int) -> Document | InputError:
+    if not isinstance(value, dict):
+        return InputError(source, line, 'expected a JSON object with "id", "text" and "links"')
+    raw_id, text, links = value.get("id"), value.get("text"), value.get("links", [])
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id).strip() == "":
+        return InputError(source, line, f'"id" must be a non-empty string or an integer, not {raw_id!r}')
+    if not isinstance(text, str):
+        return InputError(source, line, '"text" must be a string')
+    for what, string in (('"id"', str(raw_id)), ('"text"', text)):
+        if text_problem(string):
+            return InputError(source, line, f"{what} {text_problem(string)}")
+    if links is None:
+        links = []
+    if not isinstance(links, list):
+        return InputError(source, line, '"links" must be a list')
+    annotator = value.get("annotator")
+    if annotator is not None and (not isinstance(annotator, str) or iri_problem(annotator)):
+        return InputError(source, line, f'"annotator" must be an IRI, not {annotator!r}')
+    stated: list[Stated] = []
+    for index, raw in enumerate(links):
+        link = _link(raw, line)
+        if isinstance(link, str):
+            return InputError(source, line, f"links[{index}]: {link}")
+        stated.append(Stated(link))
+    settled = settle(text, stated, source=source)
+    if isinstance(settled, InputError):
+        return settled
+    return Document(str(raw_id), text, settled.links, source=source, annotator=annotator, repairs=settled.repairs)
+
+
+def _link(raw: object, line: int) -> Link | str:
+    if not isinstance(raw, dict):
+        return 'expected an object with "surface" and "uri"'
+    surface, uri = raw.get("surface"), raw.get("uri")
+    if not isinstance(surface, str) or not surface:
+        return '"surface" must be a non-empty string'
+    if not isinstance(uri, str):
+        return '"uri" must be a string'
+    confidence = None
+    if raw.get("confidence") is not None:
+        confidence = confidence_value(raw["confidence"])
+        if isinstance(confidence, str):
+            return f'"confidence": {confidence}'
+    begin, end = raw.get("begin"), raw.get("end")
+    if (begin is None) != (end is None):
+        return 'give both "begin" and "end", or neither'
+    if begin is not None:
+        begin, end = offset_value(begin), offset_value(end)
+        for key, offset in (("begin", begin), ("end", end)):
+            if isinstance(offset, str):
+                return f'"{key}": {offset}'
+    types = raw.get("types") or []
+    if not isinstance(types, list) or not all(isinstance(t, str) and not iri_problem(t) for t in types):
+        return '"types" must be a list of IRIs'
+    return Link(
+        surface=surface,
+        resource=uri,
+        confidence=confidence,  # type: ignore[arg-type]
+        begin=begin,  # type: ignore[arg-type]
+        end=end,  # type: ignore[arg-type]
+        types=tuple(dict.fromkeys(types)),
+        line=line,
+    )

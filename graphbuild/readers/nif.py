@@ -1,0 +1,375 @@
+"""Reader for NIF: DBpedia Spotlight's NIF and the GERBIL gold standards, in any RDF
+syntax pyoxigraph reads (Turtle, N-Triples, N-Quads, TriG, N3, RDF/XML, JSON-LD).
+
+One document per ``nif:Context`` that has a ``nif:isString``. Its id is the
+``dcterms:identifier`` of the context's ``nif:sourceUrl`` where there is one (graphbuild's
+own exports, so that they read back under the same ids), else the context IRI without its
+fragment: ``http://aksw.org/N3/Reuters-128/77#char=0,2444`` is ``http://aksw.org/N3/Reuters-128/77``.
+
+A phrase is any node with a ``nif:referenceContext`` (GERBIL's are often typed only
+``nif:RFC5147String``): ``nif:anchorOf``, ``nif:beginIndex``/``nif:endIndex`` (any integer
+datatype; taken from a ``#char=b,e`` or ``#offset_b_e`` IRI when missing), one
+``itsrdf:taIdentRef``, and where present ``itsrdf:taConfidence``, ``itsrdf:taClassRef``,
+``itsrdf:taAnnotatorsRef`` and graphbuild's own flags and Spotlight scores. Offsets and
+resources are checked and repaired by ``graphbuild.readers.repair``.
+
+A syntax error in Turtle, TriG, N3, RDF/XML or JSON-LD fails the whole file, since what
+follows it cannot be trusted. N-Triples and N-Quads are read line by line after an error,
+so a bad line fails only the document whose IRIs it carries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import BinaryIO
+
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+
+from graphbuild.errors import InputError
+from graphbuild.model import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
+from graphbuild.readers.repair import Settled, Stated, settle
+from graphbuild.records import Document, Link, Repair, RepairKind, Skipped
+from graphbuild.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT
+
+EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
+
+_SYNTAX = {
+    ".ttl": RdfFormat.TURTLE,
+    ".nif": RdfFormat.TURTLE,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+    ".n3": RdfFormat.N3,
+    ".rdf": RdfFormat.RDF_XML,
+    ".jsonld": RdfFormat.JSON_LD,
+}
+_LINE_BY_LINE = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
+
+_TYPE = RDF + "type"
+_CONTEXT = NIF + "Context"
+_IS_STRING = NIF + "isString"
+_REFERENCE_CONTEXT = NIF + "referenceContext"
+_ANCHOR_OF = NIF + "anchorOf"
+_BEGIN = NIF + "beginIndex"
+_END = NIF + "endIndex"
+_SOURCE_URL = NIF + "sourceUrl"
+_TOPIC = NIF + "topic"
+_IDENT_REF = ITSRDF + "taIdentRef"
+_CONFIDENCE = ITSRDF + "taConfidence"
+_CLASS_REF = ITSRDF + "taClassRef"
+_ANNOTATORS_REF = ITSRDF + "taAnnotatorsRef"
+_IDENTIFIER = DCTERMS + "identifier"
+
+_RANGE = re.compile(r"#(?:char=(\d+),(\d*)|offset_(\d+)_(\d*))$")
+_NTRIPLES_SUBJECT = re.compile(rb"^\s*<([^>\s]*)>")
+
+Term = NamedNode | BlankNode | Literal
+Node = NamedNode | BlankNode
+Item = Document | InputError | Skipped
+
+
+class _Bad(Exception):
+    """One phrase or context that fails its document; ``line`` is found from ``node``."""
+
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+def read_nif(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
+    """Yield one document per context of a NIF file (module docstring)."""
+    data = stream.read()
+    syntax = _SYNTAX.get(Path(name).suffix.lower(), RdfFormat.TRIG)
+    graph = _Graph(data, syntax, base=path.resolve().as_uri() if path else None, source=source)
+    contexts = graph.contexts() if graph.error is None else []
+    if graph.error is not None:
+        yield graph.error
+        return
+    if not contexts:
+        yield Skipped(source, "no nif:Context with a nif:isString, so no documents")
+        return
+    for context in contexts:
+        yield _document(graph, context)
+
+
+class _Graph:
+    """The triples of one file, by subject, and where each subject stands in the file."""
+
+    def __init__(self, data: bytes, syntax: RdfFormat, *, base: str | None, source: str) -> None:
+        self.source = source
+        self.data = data
+        self.error: InputError | None = None
+        self.bad_lines: dict[str, tuple[int, str]] = {}  # IRI without fragment -> first bad line
+        self.subjects: dict[Node, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self._lines: dict[str, int] | None = None
+        self._phrases: dict[Term, list[Node]] | None = None
+        self._read(syntax, base)
+
+    def _read(self, syntax: RdfFormat, base: str | None) -> None:
+        try:
+            self._add(parse(self.data, format=syntax, base_iri=base))
+        except SyntaxError as exc:
+            self.subjects.clear()
+            if syntax not in _LINE_BY_LINE:
+                self.error = InputError(self.source, exc.lineno, f"not valid {syntax.name}: {_syntax_message(exc)}")
+            else:
+                self._read_lines(syntax, base)
+
+    def _read_lines(self, syntax: RdfFormat, base: str | None) -> None:
+        for number, raw in enumerate(self.data.split(b"\n"), start=1):
+            try:
+                self._add(parse(raw, format=syntax, base_iri=base))
+            except SyntaxError as exc:
+                subject = _NTRIPLES_SUBJECT.match(raw)
+                message = f"not valid {syntax.name}: {_syntax_message(exc)}"
+                if subject is None:
+                    self.error = InputError(self.source, number, f"{message}; no document of this file is loaded")
+                    return
+                stem = subject[1].decode("utf-8", "replace").split("#", 1)[0]
+                self.bad_lines.setdefault(stem, (number, message))
+
+    def _add(self, quads: Iterator) -> None:
+        for quad in quads:
+            self.subjects[quad.subject][quad.predicate.value].append(quad.object)
+
+    def contexts(self) -> list[Node]:
+        found: dict[Node, None] = {}
+        for subject, properties in self.subjects.items():
+            if _IS_STRING in properties or any(t.value == _CONTEXT for t in properties.get(_TYPE, ())):
+                found[subject] = None
+            for context in properties.get(_REFERENCE_CONTEXT, ()):
+                if isinstance(context, (NamedNode, BlankNode)):
+                    found[context] = None
+        # A context with no text and nothing in it (KORE50's collection) is no document.
+        texts = [c for c in found if _IS_STRING in self.subjects.get(c, {}) or self.phrases(c)]
+        stems = {c.value.split("#", 1)[0] for c in texts if isinstance(c, NamedNode)}
+        if self.bad_lines and any(stem not in stems for stem in self.bad_lines):
+            stem = next(s for s in self.bad_lines if s not in stems)
+            line, message = self.bad_lines[stem]
+            self.error = InputError(self.source, line, f"{message}; no document of this file is loaded")
+            return []
+        return texts
+
+    def phrases(self, context: Node) -> list[Node]:
+        if self._phrases is None:
+            self._phrases = defaultdict(list)
+            for subject, properties in self.subjects.items():
+                for target in properties.get(_REFERENCE_CONTEXT, ()):
+                    self._phrases[target].append(subject)
+        return self._phrases.get(context, [])
+
+    def line(self, node: Node) -> int | None:
+        if not isinstance(node, NamedNode):
+            return None
+        if self._lines is None:
+            self._lines = _subject_lines(self.data)
+        return self._lines.get(node.value)
+
+
+def _document(graph: _Graph, context: Node) -> Item:
+    source = graph.source
+    try:
+        if not isinstance(context, NamedNode):
+            raise _Bad(context, "a nif:Context that is a blank node cannot name a document; give it an IRI")
+        stem = context.value.split("#", 1)[0]
+        if stem in graph.bad_lines:
+            line, message = graph.bad_lines[stem]
+            return InputError(source, line, f"{message}; document <{stem}> not loaded")
+        properties = graph.subjects.get(context, {})
+        text = _literal(properties, _IS_STRING, context, required=True)
+        assert text is not None
+        doc_id = _doc_id(graph, context)
+        stated, repairs = _stated_links(graph, context, text)
+    except _Bad as bad:
+        return InputError(source, graph.line(bad.node), bad.message)
+    settled = settle(text, stated, source=source)
+    if isinstance(settled, InputError):
+        return settled
+    repairs.extend(settled.repairs)
+    note = _context_note(context, text)
+    if note:
+        repairs.append(Repair(RepairKind.CONTEXT_IRI, note, source, graph.line(context), context.value))
+    links, annotator = _annotator(settled)
+    return Document(doc_id, text, links, source=source, annotator=annotator, repairs=tuple(repairs))
+
+
+def _doc_id(graph: _Graph, context: NamedNode) -> str:
+    for url in graph.subjects.get(context, {}).get(_SOURCE_URL, ()):
+        for identifier in graph.subjects.get(url, {}).get(_IDENTIFIER, ()):  # type: ignore[call-overload]
+            if isinstance(identifier, Literal) and identifier.value:
+                return identifier.value
+    return context.value.split("#", 1)[0]
+
+
+def _stated_links(graph: _Graph, context: Node, text: str) -> tuple[list[Stated], list[Repair]]:
+    stated: list[Stated] = []
+    repairs: list[Repair] = []
+    for phrase in graph.phrases(context):
+        properties = graph.subjects[phrase]
+        if len(properties[_REFERENCE_CONTEXT]) > 1:
+            count = len(properties[_REFERENCE_CONTEXT])
+            raise _Bad(phrase, f"phrase {_name(phrase)} has {count} nif:referenceContext values; expected one")
+        if not properties.get(_IDENT_REF):
+            message = f"phrase {_name(phrase)} has no itsrdf:taIdentRef (a mention without a link); left out"
+            repairs.append(Repair(RepairKind.NO_RESOURCE, message, graph.source, graph.line(phrase), _value(phrase)))
+            continue
+        begin, end, from_iri = _offsets(properties, phrase)
+        if from_iri:
+            message = f"phrase {_name(phrase)} has no nif:beginIndex/nif:endIndex; took [{begin},{end}) from its IRI"
+            repairs.append(Repair(RepairKind.OFFSETS_FROM_IRI, message, graph.source, graph.line(phrase), _value(phrase)))
+        anchor = _literal(properties, _ANCHOR_OF, phrase)
+        if anchor is None:
+            if not 0 <= begin < end <= len(text):
+                raise _Bad(phrase, f"phrase {_name(phrase)} has no nif:anchorOf, and [{begin},{end}) is outside the text")
+            anchor = text[begin:end]
+            message = f"phrase {_name(phrase)} has no nif:anchorOf; took the text {anchor!r} at [{begin},{end})"
+            repairs.append(Repair(RepairKind.ANCHOR_MISSING, message, graph.source, graph.line(phrase), _value(phrase)))
+        stated.append(Stated(_link(properties, phrase, anchor, begin, end, graph.line(phrase)), _value(phrase)))
+    for annotation in graph.subjects.get(context, {}).get(_TOPIC, ()):
+        properties = graph.subjects.get(annotation, {})  # type: ignore[call-overload]
+        if properties.get(_IDENT_REF):
+            surface = _literal(properties, SURFACE_FORM, annotation) or ""  # type: ignore[arg-type]
+            link = _link(properties, annotation, surface, None, None, graph.line(annotation))  # type: ignore[arg-type]
+            stated.append(Stated(link, _value(annotation)))  # type: ignore[arg-type]
+    return stated, repairs
+
+
+def _link(
+    properties: dict[str, list[Term]], node: Node, anchor: str, begin: int | None, end: int | None, line: int | None
+) -> Link:
+    resource = _one(properties, _IDENT_REF, node)
+    if not isinstance(resource, NamedNode):
+        raise _Bad(node, f"{_name(node)}: itsrdf:taIdentRef must be an IRI, not {resource}")
+    confidence = _number(properties, _CONFIDENCE, node)
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise _Bad(node, f"{_name(node)}: itsrdf:taConfidence {confidence!r} is outside [0, 1]")
+    second_rank = _number(properties, SECOND_RANK, node)
+    support = _number(properties, SUPPORT, node)
+    return Link(
+        surface=anchor,
+        resource=resource.value,
+        confidence=confidence,
+        begin=begin,
+        end=end,
+        inferred=_flag(properties, OFFSETS_INFERRED),
+        ambiguous=_flag(properties, AMBIGUOUS),
+        types=tuple(sorted({t.value for t in properties.get(_CLASS_REF, ()) if isinstance(t, NamedNode)})),
+        line=line,
+        support=int(support) if support is not None and support.is_integer() and support >= 0 else None,
+        second_rank=second_rank,
+        annotator=_iri(properties, _ANNOTATORS_REF, node),
+    )
+
+
+def _offsets(properties: dict[str, list[Term]], phrase: Node) -> tuple[int, int, bool]:
+    begin, end = _index(properties, _BEGIN, phrase), _index(properties, _END, phrase)
+    if begin is not None and end is not None:
+        return begin, end, False
+    match = _RANGE.search(_value(phrase) or "")
+    if match and (match[2] or match[4]):
+        return int(match[1] or match[3]), int(match[2] or match[4]), True
+    raise _Bad(phrase, f"phrase {_name(phrase)} has no nif:beginIndex/nif:endIndex, and its IRI states none")
+
+
+def _one(properties: dict[str, list[Term]], predicate: str, node: Node) -> Term | None:
+    values = list(dict.fromkeys(properties.get(predicate, ())))
+    if len(values) > 1:
+        shown = ", ".join(str(v) for v in values[:3])
+        raise _Bad(node, f"{_name(node)} has {len(values)} values for <{predicate}> ({shown}); expected one")
+    return values[0] if values else None
+
+
+def _literal(properties: dict[str, list[Term]], predicate: str, node: Node, *, required: bool = False) -> str | None:
+    value = _one(properties, predicate, node)
+    if value is None:
+        if required:
+            raise _Bad(node, f"{_name(node)} has no <{predicate}>")
+        return None
+    if not isinstance(value, Literal):
+        raise _Bad(node, f"{_name(node)}: <{predicate}> must be a literal, not {value}")
+    return value.value
+
+
+def _index(properties: dict[str, list[Term]], predicate: str, node: Node) -> int | None:
+    value = _literal(properties, predicate, node)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a non-negative integer")
+    return int(value)
+
+
+def _number(properties: dict[str, list[Term]], predicate: str, node: Node) -> float | None:
+    value = _literal(properties, predicate, node)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a finite number")
+    return number
+
+
+def _flag(properties: dict[str, list[Term]], predicate: str) -> bool:
+    return any(isinstance(v, Literal) and v.value in ("true", "1") for v in properties.get(predicate, ()))
+
+
+def _iri(properties: dict[str, list[Term]], predicate: str, node: Node) -> str | None:
+    value = _one(properties, predicate, node)
+    if value is not None and not isinstance(value, NamedNode):
+        raise _Bad(node, f"{_name(node)}: <{predicate}> must be an IRI, not {value}")
+    return value.value if value is not None else None
+
+
+def _annotator(settled: Settled) -> tuple[tuple[Link, ...], str | None]:
+    """Links in text order (RDF has none), with a shared annotator lifted to the document."""
+    links = sorted(settled.links, key=lambda l: (not l.placed, l.begin or 0, l.end or 0, l.resource, l.surface))
+    annotators = {link.annotator for link in links}
+    if len(annotators) == 1:
+        (shared,) = annotators
+        return tuple(replace(link, annotator=None) for link in links), shared
+    return tuple(links), None
+
+
+def _context_note(context: NamedNode, text: str) -> str | None:
+    match = _RANGE.search(context.value)
+    if match is None:
+        return None
+    end = match[2] if match[1] is not None else match[4]
+    if not end:
+        return f"context <{context.value}> has no end index in its IRI; the text has {len(text)} characters"
+    return None
+
+
+def _subject_lines(data: bytes) -> dict[str, int]:
+    """Line of the first statement about each IRI written in full at the start of a line,
+    and of prefixed names expanded with the file's prefixes (Turtle, TriG, N3, N-Triples)."""
+    text = data.decode("utf-8", "replace")
+    prefixes = dict(re.findall(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text))
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = re.match(r"\s*(?:<([^>\s]*)>|([\w.-]*):([^\s;,]*))", line)
+        if match is None:
+            continue
+        iri = match[1] if match[1] is not None else prefixes.get(match[2], "\x00") + match[3]
+        lines.setdefault(iri, number)
+    return lines
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    return " ".join(str(exc.args[0] if exc.args else exc).split())
+
+
+def _name(node: Node) -> str:
+    return f"<{node.value}>" if isinstance(node, NamedNode) else f"_:{node.value}"
+
+
+def _value(node: Node) -> str | None:
+    return node.value if isinstance(node, NamedNode) else None
