@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from graphbuild import __version__, export as export_mod, ingest as ingest_mod, queries as queries_mod
+from graphbuild import __version__, convert as convert_mod, export as export_mod, ingest as ingest_mod, queries as queries_mod
 from graphbuild.errors import GraphbuildError, InputError
 from graphbuild.readers import InputFormat, find_sources
 from graphbuild.records import Document, Skipped
@@ -181,9 +181,20 @@ def export(
     ] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     document: Annotated[Optional[str], typer.Option("--document", help="Export only this document (by id).")] = None,
+    split: Annotated[
+        Optional[int],
+        typer.Option("--split", min=1, help="N-Quads files of about N quads each in the folder --output (for bulk loaders)."),
+    ] = None,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the --split files (or write one .nq.gz file per part).")] = False,
 ) -> None:
     """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
     fmt = format or (export_mod.ExportFormat.guess(output) if output else None) or export_mod.ExportFormat.TURTLE
+    if split is not None or gzip:
+        _export_parts(store, fmt, output, document)
+        with GraphStore.open(store, read_only=True) as graph_store:
+            paths = export_mod.export_parts(graph_store, output, split=split, gzip=gzip)  # type: ignore[arg-type]
+        typer.echo(f"wrote {_plural(len(paths), 'file')} to {output}", err=True)
+        return
     with GraphStore.open(store, read_only=True) as graph_store:
         if output is None:
             export_mod.export(graph_store, sys.stdout.buffer, format=fmt, document=document)
@@ -191,6 +202,41 @@ def export(
         else:
             export_mod.export(graph_store, output, format=fmt, document=document)
             typer.echo(f"wrote {output} ({fmt.value})", err=True)
+
+
+def _export_parts(store: Path, fmt: export_mod.ExportFormat, output: Path | None, document: str | None) -> None:
+    if output is None or document is not None or fmt is not export_mod.ExportFormat.NQUADS:
+        raise GraphbuildError("--split and --gzip write N-Quads files for the whole store into the folder --output: "
+                              "use them with --format nquads --output DIR and without --document")
+
+
+@app.command()
+@_errors_to_exit
+def convert(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (walked recursively), as for ingest.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the N-Quads files.")],
+    format: Annotated[
+        Optional[InputFormat], typer.Option("--format", help="Input format; guessed from the extension when omitted.")
+    ] = None,
+    split: Annotated[Optional[int], typer.Option("--split", min=1, help="Start a new file after about N quads.")] = None,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the files.")] = False,
+    base: Annotated[str, typer.Option("--base", help="Base IRI under which document IRIs are minted.")] = DEFAULT_BASE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no notes.")] = False,
+) -> None:
+    """Write documents straight to N-Quads files, with no store (for other stores' bulk loaders)."""
+    sources = find_sources(paths, format=format)
+    with _progress(len(sources), quiet) as advance:
+        report, files = convert_mod.convert(
+            paths, output=output, format=format, base=base, split=split, gzip=gzip, progress=advance
+        )
+    for error in report.errors:
+        typer.echo(str(error), err=True)
+    typer.echo(
+        f"{_plural(report.loaded, 'document')} written to {_plural(len(files), 'file')} in {output}, "
+        f"{report.failed} failed, {report.empty} empty; {_plural(report.mentions, 'mention')}, {report.unplaced} unplaced"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -384,6 +430,76 @@ def validate_command(
         typer.echo("\n".join(render_table(report)))
     if not report.conforms:
         raise typer.Exit(1)
+
+
+_ASPECTS = "labels,types,abstracts,categories,redirects,sameas"
+
+
+@app.command("enrich")
+@_errors_to_exit
+def enrich_command(
+    store: StoreOption = DEFAULT_STORE,
+    endpoint: Annotated[
+        Optional[str], typer.Option("--endpoint", help="SPARQL endpoint to ask.  [default: https://dbpedia.org/sparql]")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Languages of labels and abstracts, comma-separated.")] = "en",
+    what: Annotated[str, typer.Option("--what", help=f"What to fetch, comma-separated from {_ASPECTS}.")] = _ASPECTS,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again what is already enriched.")] = False,
+    dumps: Annotated[
+        Optional[list[Path]],
+        typer.Option("--from", help="Read DBpedia dump files (.ttl/.nt, optionally .bz2/.gz) instead of an endpoint; repeat for more."),
+    ] = None,
+) -> None:
+    """Fetch what DBpedia knows about every linked resource into its own graphs: labels, types, abstracts, categories, redirects, Wikidata links."""
+    from graphbuild import enrich as enrich_mod
+
+    selection = enrich_mod.Selection(enrich_mod.parse_aspects(what), enrich_mod.parse_languages(lang))
+    if dumps and endpoint:
+        raise GraphbuildError("give --endpoint or --from, not both")
+    source = enrich_mod.DumpSource(dumps) if dumps else enrich_mod.Endpoint(endpoint or enrich_mod.DEFAULT_ENDPOINT)
+    if not store.exists():
+        raise GraphbuildError(f"no store at {store}: load documents first with `graphbuild ingest PATH --store {store}`")
+    with GraphStore.open(store) as graph_store, _EnrichProgress() as progress:
+        report = enrich_mod.enrich(graph_store, source=source, selection=selection, refresh=refresh, progress=progress)
+    followed = f"{_plural(report.targets, 'redirect target')} followed; " if report.targets else ""
+    typer.echo(
+        f"{_plural(report.enriched, 'resource')} enriched, {report.cached:,} already cached, "
+        f"{report.not_found:,} not found, {report.failed:,} failed ({followed}{_plural(report.requests, 'request')} "
+        f"to {source.describe()})"
+    )
+    for failure in report.failures:
+        typer.echo(
+            f"Error: {failure}; {_plural(report.failed, 'resource')} not enriched "
+            "(what earlier batches fetched is kept: run again to fetch the rest)",
+            err=True,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+class _EnrichProgress:
+    """A rich progress bar per round of batches, on stderr when it is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("enrich"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
+        self.task: object | None = None
+        self.enabled = sys.stderr.isatty()
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self._advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def _advance(self, done: int, total: int) -> None:
+        # Each round (linked resources, then redirect targets) counts from 0 to its own total.
+        if self.task is None:
+            self.task = self.bar.add_task("enrich", total=total)
+        self.bar.update(self.task, total=total, completed=done)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
+from graphbuild.files import PartWriter
 from graphbuild.store import GraphStore
 from graphbuild.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
 
@@ -82,13 +83,27 @@ def export(
 
     Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them.
     """
-    parts = _selected(store, document)
     rdf = format.rdf_format
+    target = str(output) if isinstance(output, Path) else output
+    if document is None and format is ExportFormat.NQUADS:
+        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest.
+        store.dump(target, rdf)
+        return
+    parts = _selected(store, document)
     prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
     quads = (q for graph, subject in parts for q in _readable(store.quads(graph, subject=subject)))
     data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
-    target = str(output) if isinstance(output, Path) else output
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
+
+
+def export_parts(store: GraphStore, folder: Path, *, split: int | None = None, gzip: bool = False) -> list[Path]:
+    """The whole store as N-Quads files for bulk loaders: parts of about ``split`` quads,
+    each written whole, so that a document graph never spans two files."""
+    with PartWriter(folder, split=split, gzip=gzip) as writer:
+        for graph in store.graphs():
+            for chunk in _batched(store.quads(graph), 10_000):
+                writer.write("".join(f"{quad} .\n" for quad in chunk))
+    return writer.paths
 
 
 def _selected(store: GraphStore, document: str | None) -> list[tuple[NamedNode, NamedNode | None]]:
@@ -132,3 +147,8 @@ def _subject_order(iri: str) -> tuple[object, ...]:
     if match[3] is not None:
         return (stem, 2, int(match[3]), 0)
     return (stem, 1, int(match[1]), -int(match[2]))
+
+
+def _batched(quads: Iterator[Quad], size: int) -> Iterator[list[Quad]]:
+    while chunk := list(islice(quads, size)):
+        yield chunk

@@ -33,6 +33,7 @@ _BATCH_CHARS = 64 * 1024 * 1024
 # Documents per message from the preparing process, and messages in flight at most.
 _CHUNK = 256
 _QUEUE_CHUNKS = 16
+_PROCESS_BYTES = 1 << 20
 
 
 @dataclass
@@ -85,10 +86,7 @@ def ingest(
     parallel: bool = True,
 ) -> IngestReport:
     """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded."""
-    sources = find_sources(paths, format=format)
-    options = _Options(format=format, base=base, min_confidence=min_confidence)
-    use_process = parallel and STDIN not in sources and len(sources) > 1
-    items = _prepared_in_process(sources, options) if use_process else prepare(sources, options)
+    items = prepared(paths, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
     writer = _Writer(store, min_confidence=min_confidence)
     for item in items:
         writer.take(item)
@@ -96,6 +94,31 @@ def ingest(
             progress(item)
     writer.flush()
     return writer.report
+
+
+def prepared(
+    paths: Iterable[str | Path],
+    *,
+    format: InputFormat | None = None,
+    base: str = DEFAULT_BASE,
+    min_confidence: float | None = None,
+    parallel: bool = True,
+) -> Iterator[Item]:
+    """Every document under ``paths`` read, placed and modelled, in reading order.
+
+    With ``parallel`` the work runs in a second process (not for standard input), so that
+    the caller's writing overlaps it.
+    """
+    sources = find_sources(paths, format=format)
+    options = _Options(format=format, base=base, min_confidence=min_confidence)
+    if parallel and STDIN not in sources and _worth_a_process(sources):
+        return _prepared_in_process(sources, options)
+    return prepare(sources, options)
+
+
+def _worth_a_process(sources: list[Path | str]) -> bool:
+    # Starting a process costs a fraction of a second: not worth it for one small file.
+    return len(sources) > 1 or any(Path(s).stat().st_size > _PROCESS_BYTES for s in sources if Path(s).is_file())
 
 
 @dataclass(frozen=True, slots=True)

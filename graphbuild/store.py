@@ -170,6 +170,10 @@ class GraphStore:
     def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(subject, None, None, graph))
 
+    def dump(self, output: object, format: pyoxigraph.RdfFormat) -> None:
+        """The whole dataset in a quad format, written by the store itself."""
+        self._store.dump(output, format)
+
     def graphs(self) -> list[NamedNode]:
         """Every named graph, sorted by IRI so that exports are stable."""
         return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=lambda g: g.value)

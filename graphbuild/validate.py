@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from itertools import chain
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.checks import ANCHOR_SLICE, SHAPES, DocumentGraph, Violation, check_batch, count_typed
 from graphbuild.store import GraphStore, Solutions
@@ -76,7 +76,7 @@ def validate(store: GraphStore, *, workers: int | None = None, batch_triples: in
             yield graph
 
     batches = _batches(counted(_document_graphs(store)), batch_triples)
-    violations = list(chain.from_iterable(_run(batches, workers or os.cpu_count() or 1)))
+    violations = list(chain.from_iterable(_run(batches, workers or _cpus())))
     violations.sort(key=lambda v: (v.document, v.graph, _node_order(v.focus), v.path or "", v.message, v.values))
     return ValidationReport(counts[0], counts[1], counts[2], tuple(violations))
 
@@ -85,7 +85,7 @@ def render_table(report: ValidationReport) -> list[str]:
     """A header and one line per violation, columns aligned, then the summary line."""
     rows = [("document", "node", "property", "values", "problem")]
     for v in report.violations:
-        node = "<" + v.focus[len(v.graph):] + ">" if v.focus.startswith(v.graph + "#") else _short(v.focus)
+        node = "<" + v.focus[len(v.graph) :] + ">" if v.focus.startswith(v.graph + "#") else _short(v.focus)
         values = ", ".join(_short(value) for value in v.values) or "(none)"
         problem = v.message if v.severity == "Violation" else f"({v.severity.lower()}) {v.message}"
         rows.append((v.document, node, _short(v.path) if v.path else "", values, problem))
@@ -144,13 +144,13 @@ def _document_graphs(store: GraphStore) -> Iterator[DocumentGraph]:
 
 def _is_document_quad(quad: Quad, graph: NamedNode) -> bool:
     if quad.predicate.value == RDF + "type":
-        return quad.object.value in _DOCUMENT_CLASSES
+        return isinstance(quad.object, NamedNode) and quad.object.value in _DOCUMENT_CLASSES
     return quad.subject == graph and quad.predicate.value == _IDENTIFIER
 
 
 def _document_id(quads: Iterable[Quad], graph: NamedNode) -> str:
     for quad in quads:
-        if quad.subject == graph and quad.predicate.value == _IDENTIFIER:
+        if quad.subject == graph and quad.predicate.value == _IDENTIFIER and isinstance(quad.object, Literal):
             return quad.object.value
     return graph.value
 
@@ -170,6 +170,12 @@ def _batches(graphs: Iterable[DocumentGraph], limit: int) -> Iterator[list[Docum
         size += len(graph.quads)
     if batch:
         yield batch
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _node_order(focus: str) -> tuple[str, int, int]:

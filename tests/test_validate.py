@@ -96,12 +96,21 @@ def test_json_output(tmp_path: Path) -> None:
 def test_json_output_when_clean(tmp_path: Path) -> None:
     result = gb("validate", "--store", load(CASES / "clean.trig", tmp_path / "s"), "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"conforms": True, "documents": 2, "mentions": 6, "unplaced": 1, "violations": []}
+    assert json.loads(result.stdout) == {
+        "conforms": True,
+        "documents": 2,
+        "mentions": 6,
+        "unplaced": 1,
+        "violations": [],
+    }
 
 
 def test_bad_format_and_missing_store(tmp_path: Path) -> None:
     bad = gb("validate", "--store", load(CASES / "clean.trig", tmp_path / "s"), "--format", "csv")
-    assert (bad.exit_code, bad.stderr) == (1, "Error: --format 'csv' does not fit this result; choose one of table, json\n")
+    assert (bad.exit_code, bad.stderr) == (
+        1,
+        "Error: --format 'csv' does not fit this result; choose one of table, json\n",
+    )
     missing = gb("validate", "--store", tmp_path / "nowhere")
     assert missing.exit_code == 1
     assert missing.stderr.startswith(f"Error: no store at {tmp_path / 'nowhere'}")
@@ -132,7 +141,9 @@ def test_graphs_describing_the_same_nodes_are_checked_apart(tmp_path: Path) -> N
 
 def test_shapes_accept_non_negative_integer_before_any_store() -> None:
     # Parsed, not stored: the offsets keep the datatype NIF gives them.
-    quads = tuple(pyoxigraph.parse((CASES / "non-negative-integer.trig").read_bytes(), format=pyoxigraph.RdfFormat.TRIG))
+    quads = tuple(
+        pyoxigraph.parse((CASES / "non-negative-integer.trig").read_bytes(), format=pyoxigraph.RdfFormat.TRIG)
+    )
     datatypes = {q.object.datatype.value for q in quads if q.predicate.value == NIF + "beginIndex"}
     assert datatypes == {"http://www.w3.org/2001/XMLSchema#nonNegativeInteger"}
     assert check_batch([DocumentGraph(DOC + "morphine", "morphine", quads)]) == []
@@ -143,5 +154,9 @@ def test_shapes_reject_an_offset_of_another_datatype() -> None:
     quads = tuple(pyoxigraph.parse(text.encode("utf-8"), format=pyoxigraph.RdfFormat.TRIG))
     morphine = tuple(q for q in quads if q.graph_name == pyoxigraph.NamedNode(DOC + "morphine"))
     (violation,) = check_batch([DocumentGraph(DOC + "morphine", "morphine", morphine)])
-    assert (violation.focus, violation.path, violation.values) == (DOC + "morphine#char=15,26", NIF + "endIndex", ('"26"',))
+    assert (violation.focus, violation.path, violation.values) == (
+        DOC + "morphine#char=15,26",
+        NIF + "endIndex",
+        ('"26"',),
+    )
     assert (violation.message, violation.source) == ("must be exactly one integer >= 0", SHAPES + "phraseEnd")

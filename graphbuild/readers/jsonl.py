@@ -35,7 +35,7 @@ def read_jsonl(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             yield InputError(source, number, f"not valid UTF-8 (byte {exc.start} of the line); save the file as UTF-8")
             seen = True
@@ -46,7 +46,7 @@ def read_jsonl(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield InputError(source, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            yield InputError(source, number, _json_problem(exc))
             continue
         yield _document(value, source=source, line=number)
     if not seen:
@@ -57,6 +57,8 @@ def _document(value: object, *, source: str, line: int) -> Document | InputError
     if not isinstance(value, dict):
         return InputError(source, line, 'expected a JSON object with "id", "text" and "links"')
     raw_id, text, links = value.get("id"), value.get("text"), value.get("links", [])
+    if raw_id is None:
+        return InputError(source, line, 'no "id": every line needs the id of its document')
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id).strip() == "":
         return InputError(source, line, f'"id" must be a non-empty string or an integer, not {raw_id!r}')
     if not isinstance(text, str):
@@ -116,3 +118,7 @@ def _link(raw: object, line: int) -> Link | str:
         types=tuple(dict.fromkeys(types)),
         line=line,
     )
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    return f"not valid JSON: {exc.msg.removesuffix(' at')} (column {exc.colno})"

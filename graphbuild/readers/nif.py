@@ -33,7 +33,7 @@ from graphbuild.errors import InputError
 from graphbuild.model import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
 from graphbuild.readers.repair import Settled, Stated, settle
 from graphbuild.records import Document, Link, Repair, RepairKind, Skipped
-from graphbuild.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT
+from graphbuild.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
 
@@ -48,6 +48,16 @@ _SYNTAX = {
     ".jsonld": RdfFormat.JSON_LD,
 }
 _LINE_BY_LINE = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
+_LABELS = {
+    RdfFormat.TURTLE: "Turtle",
+    RdfFormat.N_TRIPLES: "N-Triples",
+    RdfFormat.N_QUADS: "N-Quads",
+    RdfFormat.TRIG: "TriG",
+    RdfFormat.N3: "N3",
+    RdfFormat.RDF_XML: "RDF/XML",
+    RdfFormat.JSON_LD: "JSON-LD",
+}
+_PARSER_PLACE = re.compile(r"^Parser error (?:at line \d+ )?(?:between )?(?:line \d+ )?(?:columns? (\d+)).*?:\s*")
 
 _TYPE = RDF + "type"
 _CONTEXT = NIF + "Context"
@@ -116,7 +126,8 @@ class _Graph:
         except SyntaxError as exc:
             self.subjects.clear()
             if syntax not in _LINE_BY_LINE:
-                self.error = InputError(self.source, exc.lineno, f"not valid {syntax.name}: {_syntax_message(exc)}")
+                message = f"not valid {_LABELS[syntax]}: {_syntax_message(exc)}; no document of this file is loaded"
+                self.error = InputError(self.source, exc.lineno, message)
             else:
                 self._read_lines(syntax, base)
 
@@ -126,7 +137,7 @@ class _Graph:
                 self._add(parse(raw, format=syntax, base_iri=base))
             except SyntaxError as exc:
                 subject = _NTRIPLES_SUBJECT.match(raw)
-                message = f"not valid {syntax.name}: {_syntax_message(exc)}"
+                message = f"not valid {_LABELS[syntax]}: {_syntax_message(exc)}"
                 if subject is None:
                     self.error = InputError(self.source, number, f"{message}; no document of this file is loaded")
                     return
@@ -181,6 +192,9 @@ def _document(graph: _Graph, context: Node) -> Item:
             line, message = graph.bad_lines[stem]
             return InputError(source, line, f"{message}; document <{stem}> not loaded")
         properties = graph.subjects.get(context, {})
+        if _IS_STRING not in properties:
+            count = len(graph.phrases(context))
+            raise _Bad(context, f"context {_name(context)} has no nif:isString, yet {count} phrases refer to it")
         text = _literal(properties, _IS_STRING, context, required=True)
         assert text is not None
         doc_id = _doc_id(graph, context)
@@ -195,6 +209,7 @@ def _document(graph: _Graph, context: Node) -> Item:
     if note:
         repairs.append(Repair(RepairKind.CONTEXT_IRI, note, source, graph.line(context), context.value))
     links, annotator = _annotator(settled)
+    repairs.sort(key=lambda repair: repair.line or 0)
     return Document(doc_id, text, links, source=source, annotator=annotator, repairs=tuple(repairs))
 
 
@@ -280,7 +295,7 @@ def _one(properties: dict[str, list[Term]], predicate: str, node: Node) -> Term 
     values = list(dict.fromkeys(properties.get(predicate, ())))
     if len(values) > 1:
         shown = ", ".join(str(v) for v in values[:3])
-        raise _Bad(node, f"{_name(node)} has {len(values)} values for <{predicate}> ({shown}); expected one")
+        raise _Bad(node, f"{_name(node)} has {len(values)} values for {compact(predicate)} ({shown}); expected one")
     return values[0] if values else None
 
 
@@ -288,10 +303,10 @@ def _literal(properties: dict[str, list[Term]], predicate: str, node: Node, *, r
     value = _one(properties, predicate, node)
     if value is None:
         if required:
-            raise _Bad(node, f"{_name(node)} has no <{predicate}>")
+            raise _Bad(node, f"{_name(node)} has no {compact(predicate)}")
         return None
     if not isinstance(value, Literal):
-        raise _Bad(node, f"{_name(node)}: <{predicate}> must be a literal, not {value}")
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} must be a literal, not {value}")
     return value.value
 
 
@@ -300,7 +315,7 @@ def _index(properties: dict[str, list[Term]], predicate: str, node: Node) -> int
     if value is None:
         return None
     if not (value.isascii() and value.isdigit()):
-        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a non-negative integer")
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {value!r} is not a non-negative integer")
     return int(value)
 
 
@@ -311,9 +326,9 @@ def _number(properties: dict[str, list[Term]], predicate: str, node: Node) -> fl
     try:
         number = float(value)
     except ValueError:
-        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a number") from None
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {value!r} is not a number") from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise _Bad(node, f"{_name(node)}: <{predicate}> {value!r} is not a finite number")
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {value!r} is not a finite number")
     return number
 
 
@@ -324,7 +339,7 @@ def _flag(properties: dict[str, list[Term]], predicate: str) -> bool:
 def _iri(properties: dict[str, list[Term]], predicate: str, node: Node) -> str | None:
     value = _one(properties, predicate, node)
     if value is not None and not isinstance(value, NamedNode):
-        raise _Bad(node, f"{_name(node)}: <{predicate}> must be an IRI, not {value}")
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} must be an IRI, not {value}")
     return value.value if value is not None else None
 
 
@@ -364,7 +379,9 @@ def _subject_lines(data: bytes) -> dict[str, int]:
 
 
 def _syntax_message(exc: SyntaxError) -> str:
-    return " ".join(str(exc.args[0] if exc.args else exc).split())
+    # The line is in path:line already; keep the column, drop pyoxigraph's own preamble.
+    message = " ".join(str(exc.args[0] if exc.args else exc).split())
+    return _PARSER_PLACE.sub(lambda m: f"column {m[1]}: ", message, count=1)
 
 
 def _name(node: Node) -> str:

@@ -194,11 +194,15 @@ def _fit(text: str, link: Link, units: _Units) -> tuple[Link, tuple[RepairKind, 
         there = repr(text[begin:end]) if 0 <= begin < end <= len(text) else "outside the text"
         message = (
             f"anchor {anchor!r} is not at {stated} (text there: {there}); "
-            f"took {found!r} at [{nearest},{nearest + len(anchor)}), {abs(nearest - begin)} characters away"
+            f"took {found!r} at [{nearest},{nearest + len(anchor)}), {_characters(abs(nearest - begin))} away"
         )
         return replace(link, surface=found, begin=nearest, end=nearest + len(anchor)), (RepairKind.OFFSETS_MOVED, message)
     message = f"anchor {anchor!r} is not at {stated} and occurs nowhere in the text; kept as a document-level annotation"
     return replace(link, begin=None, end=None), (RepairKind.UNPLACED, message)
+
+
+def _characters(count: int) -> str:
+    return f"{count} character{'' if count == 1 else 's'}"
 
 
 def _nearest(text: str, anchor: str, begin: int) -> int | None:

@@ -62,7 +62,7 @@ def read_spotlight(stream: BinaryIO, *, source: str, name: str, path: Path | Non
         if exc.msg == "Extra data":
             yield from _per_line(content, source)
         else:
-            yield InputError(source, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            yield InputError(source, exc.lineno, _json_problem(exc))
         return
     doc_id = value.get("id", stem(name)) if isinstance(value, dict) else stem(name)
     yield _response(value, doc_id, source=source, line=1, resource_lines=_resource_lines(content))
@@ -75,7 +75,7 @@ def _per_line(content: str, source: str) -> Iterator[Item]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield InputError(source, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            yield InputError(source, number, _json_problem(exc))
             continue
         if not isinstance(value, dict) or "id" not in value:
             yield InputError(source, number, "a file of several responses needs one JSON object per line, each with an \"id\"")
@@ -216,3 +216,7 @@ def _to_chars(offset: int, table: list[int] | None) -> int:
 def _resource_lines(content: str) -> list[int]:
     """The line of each ``"@URI"`` key, so that a pretty-printed response's errors point at the resource."""
     return [content.count("\n", 0, match.start()) + 1 for match in re.finditer(r'"@URI"\s*:', content)]
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    return f"not valid JSON: {exc.msg.removesuffix(' at')} (column {exc.colno})"

@@ -1,0 +1,66 @@
+"""Median latency (ms) of every canned query on a store, with parameters for a mid-rank entity.
+
+    python bench/query_latency.py STORE_DIR [--repeat 5]
+
+Per-entity queries run for the most frequent entity (`top`) and one at rank 100 (`rank100`).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from graphbuild.queries import list_queries, run
+from graphbuild.store import GraphStore, Solutions
+
+_REPEAT = 5
+
+
+def main() -> None:
+    with GraphStore.open(Path(sys.argv[1]), read_only=True) as store:
+        entities = _ranked_entities(store)
+        some_document = _some_document(store)
+        figures: dict[str, float] = {}
+        for canned in list_queries():
+            kinds = {p.kind for p in canned.parameters if p.required}
+            if kinds <= {"entity", "iri"} and kinds:
+                for label, entity in (("top", entities[0]), ("rank100", entities[min(99, len(entities) - 1)])):
+                    figures[f"{canned.name} [{label}]"] = _median_ms(store, canned, {p.name: entity for p in canned.parameters if p.required})
+            elif kinds == {"document"}:
+                figures[canned.name] = _median_ms(store, canned, {p.name: some_document for p in canned.parameters if p.required})
+            elif not kinds:
+                figures[canned.name] = _median_ms(store, canned, {})
+    print(json.dumps(figures))
+
+
+def _median_ms(store: GraphStore, canned, values: dict[str, str]) -> float:
+    times = []
+    for _ in range(_REPEAT):
+        start = time.perf_counter()
+        result = run(canned, values, store=store)
+        if isinstance(result, Solutions):
+            for _row in result.rows:
+                pass
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _ranked_entities(store: GraphStore) -> list[str]:
+    result = store.query(
+        "SELECT ?e (COUNT(*) AS ?n) WHERE { ?m <http://www.w3.org/2005/11/its/rdf#taIdentRef> ?e } GROUP BY ?e ORDER BY DESC(?n) LIMIT 200"
+    )
+    assert isinstance(result, Solutions)
+    return [row[0].value for row in result.rows]
+
+
+def _some_document(store: GraphStore) -> str:
+    result = store.query("SELECT ?id WHERE { ?d a <http://schema.org/ScholarlyArticle> ; <http://purl.org/dc/terms/identifier> ?id } LIMIT 1")
+    assert isinstance(result, Solutions)
+    return next(result.rows)[0].value
+
+
+if __name__ == "__main__":
+    main()

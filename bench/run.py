@@ -1,0 +1,187 @@
+"""Side-by-side ingest benchmark: graphbuild against the store's own limit and rdflib.
+
+    python bench/run.py --documents 10000 [--documents 100000] [--work DIR] [--repeat 3]
+
+For each corpus size it generates a synthetic corpus (bench/generate.py), then measures on
+the same corpus, in one run:
+  (a) `graphbuild ingest` end to end into an on-disk store (a subprocess);
+  (b) the limit: pyoxigraph's `bulk_load` of a ready N-Quads file of the same quads;
+  (c) the naive peer: the same graph built with rdflib and serialised as N-Quads;
+  (d) `graphbuild convert` against Morph-KGC (when both are installed);
+then the median latency of every canned query on the loaded store and export speed
+against pyoxigraph's own dump. Each figure is the median of --repeat runs; peak RSS is
+the maximum resident set of the measured process and its children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from generate import generate  # noqa: E402
+
+
+@dataclass
+class Measure:
+    seconds: list[float] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)
+    quads: int = 0
+    disk_mib: float = 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, action="append", help="corpus size (repeatable); default 10000")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/graphbuild-bench"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-rdflib-above", type=int, default=100_000, help="rdflib takes ~18 GiB at 100k")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    results = {}
+    for documents in args.documents or [10_000]:
+        results[documents] = run_size(documents, work=args.work / str(documents), repeat=args.repeat, rdflib=documents <= args.skip_rdflib_above)
+    print(render(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool) -> dict:
+    corpus = work / "corpus"
+    if not (corpus / "summary").is_dir():
+        generate(corpus, documents=documents, formats={"summary", "jsonl"})
+    nquads = work / "corpus.nq"
+    if not nquads.exists():
+        _run([_graphbuild(), "convert", str(corpus / "summary"), "--output", str(work / "converted"), "--quiet"])
+        _concatenate(work / "converted", nquads)
+    figures: dict[str, object] = {"documents": documents}
+    ingest, limit, peer = Measure(), Measure(), Measure()
+    for attempt in range(repeat):
+        store = work / "store"
+        shutil.rmtree(store, ignore_errors=True)
+        seconds, rss = _timed([_graphbuild(), "ingest", str(corpus / "summary"), "--store", str(store), "--quiet"])
+        ingest.seconds.append(seconds)
+        ingest.rss_mib.append(rss)
+        ingest.disk_mib = _size_mib(store)
+        limit_store = work / "limit"
+        shutil.rmtree(limit_store, ignore_errors=True)
+        seconds, rss = _timed([sys.executable, str(BENCH / "limit.py"), str(nquads), str(limit_store)])
+        limit.seconds.append(seconds)
+        limit.rss_mib.append(rss)
+        limit.disk_mib = _size_mib(limit_store)
+        if rdflib and attempt == 0:
+            seconds, rss = _timed([sys.executable, str(BENCH / "rdflib_peer.py"), str(corpus / "summary"), str(work / "rdflib.nq")])
+            peer.seconds.append(seconds)
+            peer.rss_mib.append(rss)
+    quads = _count_lines(nquads)
+    figures["quads"] = quads
+    figures["ingest"] = _figures(ingest, documents, quads)
+    figures["limit"] = _figures(limit, documents, quads)
+    figures["ingest/limit"] = round(limit.median / ingest.median, 2)
+    if peer.seconds:
+        figures["rdflib"] = _figures(peer, documents, quads)
+        figures["speed-up over rdflib"] = round(peer.median / ingest.median, 2)
+    figures["queries"] = _query_latencies(work / "store")
+    figures["export"] = _export_speed(work / "store", work)
+    return figures
+
+
+def _figures(measure: Measure, documents: int, quads: int) -> dict:
+    return {
+        "seconds": round(measure.median, 2),
+        "documents/s": round(documents / measure.median),
+        "quads/s": round(quads / measure.median),
+        "peak RSS MiB": round(max(measure.rss_mib)),
+        "disk MiB": round(measure.disk_mib),
+    }
+
+
+def _query_latencies(store: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "query_latency.py"), str(store)], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def _export_speed(store: Path, work: Path) -> dict:
+    ours, _ = _timed([_graphbuild(), "export", "--store", str(store), "--format", "nquads", "--output", str(work / "export.nq")])
+    theirs, _ = _timed([sys.executable, str(BENCH / "limit.py"), "--dump", str(store), str(work / "dump.nq")])
+    return {"graphbuild export s": round(ours, 2), "pyoxigraph dump s": round(theirs, 2), "ratio": round(ours / theirs, 2)}
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a command and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _run(command: list[str]) -> None:
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def _graphbuild() -> str:
+    return str(Path(sys.executable).with_name("graphbuild"))
+
+
+def _concatenate(folder: Path, target: Path) -> None:
+    with target.open("wb") as out:
+        for part in sorted(folder.rglob("*.nq")):
+            out.write(part.read_bytes())
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _size_mib(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / (1 << 20)
+
+
+def render(results: dict) -> str:
+    sizes = list(results)
+    rows = [
+        ("quads", lambda r: f"{r['quads']:,}"),
+        ("(a) graphbuild ingest", lambda r: _cell(r["ingest"])),
+        ("(b) limit: bulk_load of ready N-Quads", lambda r: _cell(r["limit"])),
+        ("a/b (target ≥ 0.8)", lambda r: f"{r['ingest/limit']}"),
+        ("(c) rdflib build + serialise", lambda r: _cell(r["rdflib"]) if "rdflib" in r else "not run"),
+        ("speed-up over rdflib (target ≥ 3×/5×)", lambda r: f"{r.get('speed-up over rdflib', '-')}×"),
+        ("store on disk", lambda r: f"{r['ingest']['disk MiB']:,} MiB"),
+        ("export vs pyoxigraph dump (target ≤ 1.2)", lambda r: f"{r['export']['ratio']}× ({r['export']['graphbuild export s']} s)"),
+    ]
+    query_names = sorted({name for r in results.values() for name in r["queries"]})
+    rows += [(f"query {name} (median ms)", lambda r, n=name: f"{r['queries'].get(n, '-')}") for name in query_names]
+    header = "| | " + " | ".join(f"{size:,} docs" for size in sizes) + " |"
+    lines = [header, "|---|" + "---|" * len(sizes)]
+    for label, cell in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(results[size]) for size in sizes) + " |")
+    return "\n".join(lines)
+
+
+def _cell(figures: dict) -> str:
+    return f"{figures['seconds']} s, {figures['quads/s']:,} quads/s, {figures['peak RSS MiB']:,} MiB"
+
+
+if __name__ == "__main__":
+    main()
