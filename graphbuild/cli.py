@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from graphbuild import __version__, convert as convert_mod, export as export_mod, ingest as ingest_mod, queries as queries_mod
+from graphbuild import __version__, convert as convert_mod, export as export_mod, ingest as ingest_mod, queries as queries_mod, serve as serve_mod
 from graphbuild.errors import GraphbuildError, InputError
 from graphbuild.readers import InputFormat, find_sources
 from graphbuild.records import Document, Skipped
@@ -237,6 +237,24 @@ def convert(
     )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+@_errors_to_exit
+def serve(
+    store: StoreOption = DEFAULT_STORE,
+    bind: Annotated[
+        str, typer.Option("--bind", help="Address and port to listen on; loopback unless you say otherwise.")
+    ] = serve_mod.DEFAULT_BIND,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Serve without write access (other processes may read the store too).")
+    ] = False,
+) -> None:
+    """Serve the store with the Oxigraph server: SPARQL endpoint, Graph Store Protocol and query UI."""
+    typer.echo(f"serving {store} at http://{bind}/ (SPARQL: /query, /update; Graph Store: /store); Ctrl-C stops", err=True)
+    status = serve_mod.serve(store, bind=bind, read_only=read_only)
+    if status != 0:
+        raise typer.Exit(status)
 
 
 @app.command()
