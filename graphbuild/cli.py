@@ -19,6 +19,7 @@ from graphbuild.readers import InputFormat, find_sources
 from graphbuild.records import Document, Skipped
 from graphbuild.results import ResultFormat, write_boolean, write_solutions
 from graphbuild.store import DEFAULT_STORE, STORE_ENV, GraphStore, Solutions
+from graphbuild.backends import Store, open_store
 from graphbuild.vocab import DEFAULT_BASE, PREFIXES
 
 app = typer.Typer(
@@ -30,11 +31,11 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 
 StoreOption = Annotated[
-    Path,
+    str,
     typer.Option(
         "--store",
         envvar=STORE_ENV,
-        help=f"Folder of the on-disk Oxigraph store (also ${STORE_ENV}).",
+        help=f"Folder of the on-disk Oxigraph store, or the URL of a SPARQL server (also ${STORE_ENV}).",
         show_default=True,
     ),
 ]
@@ -61,20 +62,48 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Set by the main callback: where a --store URL answers, and as whom.
+_endpoints: dict[str, str | None] = {}
+
+
 @app.callback()
 def main(
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
+    query_url: Annotated[
+        Optional[str], typer.Option("--query-url", envvar="GRAPHBUILD_QUERY_URL", help="SPARQL query endpoint of a --store URL.")
+    ] = None,
+    update_url: Annotated[
+        Optional[str], typer.Option("--update-url", envvar="GRAPHBUILD_UPDATE_URL", help="SPARQL update endpoint of a --store URL.")
+    ] = None,
+    graph_store_url: Annotated[
+        Optional[str],
+        typer.Option("--graph-store-url", envvar="GRAPHBUILD_GRAPH_STORE_URL", help="Graph Store Protocol endpoint of a --store URL."),
+    ] = None,
+    user: Annotated[Optional[str], typer.Option("--user", envvar="GRAPHBUILD_USER", help="Basic-auth user for a --store URL.")] = None,
+    password: Annotated[
+        Optional[str], typer.Option("--password", envvar="GRAPHBUILD_PASSWORD", help="Basic-auth password (better: $GRAPHBUILD_PASSWORD).")
+    ] = None,
 ) -> None:
-    """Turn documents with entity links into an RDF knowledge graph, query it and publish it."""
+    """Turn documents with entity links into an RDF knowledge graph, query it and publish it.
+
+    --store takes a folder (the embedded Oxigraph store) or a SPARQL server's URL: an
+    Oxigraph server's root (http://host:7878) or Virtuoso's http://host:8890/sparql; the
+    options before the command name other endpoint layouts and credentials.
+    """
+    _endpoints.update(query=query_url, update=update_url, graph_store=graph_store_url, user=user, password=password)
+
+
+def _open_store(location: str, *, read_only: bool = False) -> Store:
+    return open_store(location, read_only=read_only, endpoints=_endpoints)
 
 
 @app.command()
 @_errors_to_exit
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (walked recursively) or - for standard input.")],
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[
         Optional[InputFormat], typer.Option("--format", help="Input format; guessed from the extension when omitted.")
     ] = None,
@@ -89,7 +118,7 @@ def ingest(
 ) -> None:
     """Load documents into the store: one named graph each, replaced when changed."""
     sources = find_sources(paths, format=format)
-    with GraphStore.open(store) as graph_store, _progress(len(sources), quiet) as advance:
+    with _open_store(store) as graph_store, _progress(len(sources), quiet) as advance:
         report = ingest_mod.ingest(
             sources, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=advance
         )
@@ -123,14 +152,14 @@ def query(
     param: Annotated[
         Optional[list[str]], typer.Option("--param", "-p", help="A parameter as NAME=VALUE; repeat for more.")
     ] = None,
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[ResultFormat, typer.Option("--format", help="Output format.")] = ResultFormat.TABLE,
     limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
 ) -> None:
     """Run a canned query from queries/ with its parameters bound as RDF terms."""
     canned = queries_mod.load_query(name)
     values = _parse_params(param or [])
-    with GraphStore.open(store, read_only=True) as graph_store:
+    with _open_store(store, read_only=True) as graph_store:
         result = queries_mod.run(canned, values, store=graph_store)
         _print_result(result, format.value, limit)
 
@@ -151,7 +180,7 @@ def list_queries() -> None:
 def sparql(
     query_text: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="SPARQL query text.")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the query from this file.")] = None,
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[
         Optional[str],
         typer.Option(
@@ -166,7 +195,7 @@ def sparql(
     if (query_text is None) == (file is None):
         raise GraphbuildError("give the query as an argument or with --file, not both")
     text = query_text if query_text is not None else _read_text(file)
-    with GraphStore.open(store, read_only=True) as graph_store:
+    with _open_store(store, read_only=True) as graph_store:
         result = graph_store.query(text, prefixes=PREFIXES)
         _print_result(result, format, limit)
 
@@ -174,7 +203,7 @@ def sparql(
 @app.command()
 @_errors_to_exit
 def export(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[
         Optional[export_mod.ExportFormat],
         typer.Option("--format", help="RDF format; guessed from --output's extension, else turtle."),
@@ -191,11 +220,11 @@ def export(
     fmt = format or (export_mod.ExportFormat.guess(output) if output else None) or export_mod.ExportFormat.TURTLE
     if split is not None or gzip:
         _export_parts(store, fmt, output, document)
-        with GraphStore.open(store, read_only=True) as graph_store:
+        with _open_store(store, read_only=True) as graph_store:
             paths = export_mod.export_parts(graph_store, output, split=split, gzip=gzip)  # type: ignore[arg-type]
         typer.echo(f"wrote {_plural(len(paths), 'file')} to {output}", err=True)
         return
-    with GraphStore.open(store, read_only=True) as graph_store:
+    with _open_store(store, read_only=True) as graph_store:
         if output is None:
             export_mod.export(graph_store, sys.stdout.buffer, format=fmt, document=document)
             sys.stdout.buffer.flush()
@@ -242,7 +271,7 @@ def convert(
 @app.command()
 @_errors_to_exit
 def serve(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     bind: Annotated[
         str, typer.Option("--bind", help="Address and port to listen on; loopback unless you say otherwise.")
     ] = serve_mod.DEFAULT_BIND,
@@ -260,11 +289,11 @@ def serve(
 @app.command()
 @_errors_to_exit
 def stats(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[ResultFormat, typer.Option("--format", help="table or json.")] = ResultFormat.TABLE,
 ) -> None:
     """Count documents, mentions, distinct resources, quads and graphs."""
-    with GraphStore.open(store, read_only=True) as graph_store:
+    with _open_store(store, read_only=True) as graph_store:
         counts = graph_store.stats()
     fields = {
         "documents": counts.documents,
@@ -289,10 +318,10 @@ def stats(
 @_errors_to_exit
 def delete(
     ids: Annotated[list[str], typer.Argument(help="Document ids (as in dcterms:identifier, e.g. the file stem).")],
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
 ) -> None:
     """Remove documents: their graphs and their metadata, in one transaction."""
-    with GraphStore.open(store) as graph_store:
+    with _open_store(store) as graph_store:
         deleted, missing = ingest_mod.delete(ids, store=graph_store)
     for doc_id in missing:
         typer.echo(f"{doc_id}: no such document in the store", err=True)
@@ -378,7 +407,7 @@ DEFAULT_REPORT = Path("graphbuild-report")
 @app.command("report")
 @_errors_to_exit
 def report_command(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     output: Annotated[
         Path, typer.Option("--output", help="Folder to write the site to (replaced whole if it holds an earlier report).")
     ] = DEFAULT_REPORT,
@@ -393,7 +422,7 @@ def report_command(
     """Write a static site (opens from disk, no server): charts, highlighted documents, resources, the network."""
     from graphbuild.report import build_report
 
-    with GraphStore.open(store, read_only=True) as graph_store, _ReportProgress() as progress:
+    with _open_store(store, read_only=True) as graph_store, _ReportProgress() as progress:
         summary = build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
     typer.echo(
         f"wrote {output / 'index.html'}: {_plural(summary.documents, 'document')}, "
@@ -429,7 +458,7 @@ class _ReportProgress:
 @app.command("validate")
 @_errors_to_exit
 def validate_command(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     jobs: Annotated[
         Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).")
@@ -440,7 +469,7 @@ def validate_command(
     from graphbuild.validate import ReportFormat, render_json, render_table, validate
 
     report_format = _choice(ReportFormat, format)
-    with GraphStore.open(store, read_only=True) as graph_store:
+    with _open_store(store, read_only=True) as graph_store:
         report = validate(graph_store, workers=jobs)
     if report_format is ReportFormat.JSON:
         typer.echo(render_json(report))
@@ -456,12 +485,12 @@ _ASPECTS = "labels,types,abstracts,categories,redirects,sameas"
 @app.command("enrich")
 @_errors_to_exit
 def enrich_command(
-    store: StoreOption = DEFAULT_STORE,
+    store: StoreOption = str(DEFAULT_STORE),
     endpoint: Annotated[
-        Optional[str], typer.Option("--endpoint", help="SPARQL endpoint to ask.  [default: https://dbpedia.org/sparql]")
+        Optional[str], typer.Option("--endpoint", help="SPARQL endpoint to ask (default https://dbpedia.org/sparql).")
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Languages of labels and abstracts, comma-separated.")] = "en",
-    what: Annotated[str, typer.Option("--what", help=f"What to fetch, comma-separated from {_ASPECTS}.")] = _ASPECTS,
+    what: Annotated[str, typer.Option("--what", help="What to fetch, comma-separated.")] = _ASPECTS,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again what is already enriched.")] = False,
     dumps: Annotated[
         Optional[list[Path]],
@@ -475,9 +504,9 @@ def enrich_command(
     if dumps and endpoint:
         raise GraphbuildError("give --endpoint or --from, not both")
     source = enrich_mod.DumpSource(dumps) if dumps else enrich_mod.Endpoint(endpoint or enrich_mod.DEFAULT_ENDPOINT)
-    if not store.exists():
+    if "://" not in store and not Path(store).exists():
         raise GraphbuildError(f"no store at {store}: load documents first with `graphbuild ingest PATH --store {store}`")
-    with GraphStore.open(store) as graph_store, _EnrichProgress() as progress:
+    with _open_store(store) as graph_store, _EnrichProgress() as progress:
         report = enrich_mod.enrich(graph_store, source=source, selection=selection, refresh=refresh, progress=progress)
     followed = f"{_plural(report.targets, 'redirect target')} followed; " if report.targets else ""
     typer.echo(
@@ -487,8 +516,8 @@ def enrich_command(
     )
     for failure in report.failures:
         typer.echo(
-            f"Error: {failure}; {_plural(report.failed, 'resource')} not enriched "
-            "(what earlier batches fetched is kept: run again to fetch the rest)",
+            f"Error: {failure}; {_plural(report.failed, 'resource')} not fetched "
+            "(they keep what they had; what earlier batches fetched is stored: run again for the rest)",
             err=True,
         )
     if not report.ok:

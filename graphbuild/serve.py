@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from graphbuild.errors import GraphbuildError, StoreError
+from graphbuild.remote import is_url
 from graphbuild.store import GraphStore
 
 DEFAULT_BIND = "127.0.0.1:7878"
@@ -24,11 +25,14 @@ def server_command(location: Path, *, bind: str = DEFAULT_BIND, read_only: bool 
     return [_oxigraph_binary(), mode, "--location", str(location), "--bind", bind, "--union-default-graph"]
 
 
-def serve(location: Path, *, bind: str = DEFAULT_BIND, read_only: bool = False) -> int:
+def serve(location: str | Path, *, bind: str = DEFAULT_BIND, read_only: bool = False) -> int:
     """Run the server in the foreground until it stops; returns its exit status."""
-    _check_store(location, read_only=read_only)
+    if is_url(str(location)):
+        raise GraphbuildError(f"{location} is a SPARQL server already; serve takes a store folder")
+    folder = Path(location)
+    _check_store(folder, read_only=read_only)
     try:
-        return subprocess.call(server_command(location, bind=bind, read_only=read_only))
+        return subprocess.call(server_command(folder, bind=bind, read_only=read_only))
     except KeyboardInterrupt:
         return 0
 

@@ -85,9 +85,10 @@ class GraphStore:
         self.close()
 
     def close(self) -> None:
-        if not self.read_only:
-            self._store.flush()
-        del self._store
+        # Dropping the last reference releases RocksDB's lock; closing twice is harmless.
+        store = self.__dict__.pop("_store", None)
+        if store is not None and not self.read_only:
+            store.flush()
 
     def content_hash(self, graph: NamedNode) -> str | None:
         """The content hash recorded for a document graph, or None if it is not stored."""
@@ -180,7 +181,7 @@ class GraphStore:
 
     def stats(self) -> Stats:
         """Counts over the whole store."""
-        row = next(self._solutions(_STATS_QUERY))
+        row = next(self._solutions(STATS_QUERY))
         counts = [int(term.value) if term is not None else 0 for term in row]
         return Stats(*counts[:4], quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
 
@@ -200,7 +201,7 @@ class GraphStore:
             raise StoreError(f"cannot write to the store at {self.location}: {exc}") from exc
 
 
-_STATS_QUERY = sparql_prologue() + f"""
+STATS_QUERY = sparql_prologue() + f"""
 SELECT
   (COUNT(DISTINCT ?doc) AS ?documents)
   (COUNT(DISTINCT ?phrase) AS ?mentions)

@@ -1,0 +1,319 @@
+"""A SPARQL 1.1 store over HTTP (an Oxigraph server, Virtuoso, Jena Fuseki…) as a graphbuild store.
+
+Document graphs are written with Graph Store Protocol PUTs: each is an atomic, idempotent
+replace of one graph (never POST, which appends). Metadata goes in SPARQL updates, one per
+batch. Queries go over the SPARQL protocol with SPARQLWrapper; the server's default graph
+must be the union of its graphs (Virtuoso's is; start Oxigraph with
+``--union-default-graph``; Fuseki needs ``tdb2:unionDefaultGraph true``).
+
+The protocol has no way to bind values, so bound terms travel in a ``VALUES`` block at
+the top of the query's WHERE clause, written by pyoxigraph's own term serialiser: an IRI
+there has been validated and a literal escaped, so a value can never become syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import pyoxigraph
+import requests
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+from graphbuild.errors import QueryError, StoreError
+from graphbuild.store import STATS_QUERY, QueryResult, Solutions, Stats
+from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH
+
+_TIMEOUT = 120
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a remote store answers: SPARQL query, SPARQL update, Graph Store Protocol."""
+
+    query: str
+    update: str
+    graph_store: str
+    user: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def guess(
+        cls,
+        url: str,
+        *,
+        query: str | None = None,
+        update: str | None = None,
+        graph_store: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> Endpoints:
+        """Endpoints from one URL: ``…/sparql`` is Virtuoso's layout (``/sparql`` and
+        ``/sparql-graph-crud``); anything else Oxigraph's (``/query``, ``/update``, ``/store``).
+        Each can be named outright instead."""
+        url = url.rstrip("/")
+        if url.endswith("/sparql"):
+            guessed = (url, url, url + "-graph-crud")
+        else:
+            guessed = (url + "/query", url + "/update", url + "/store")
+        return cls(query or guessed[0], update or guessed[1], graph_store or guessed[2], user, password)
+
+
+def is_url(location: object) -> bool:
+    return isinstance(location, str) and urlsplit(location).scheme in ("http", "https")
+
+
+class RemoteStore:
+    """The methods of ``GraphStore``, over the SPARQL protocol and the Graph Store Protocol."""
+
+    read_only = False
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.endpoints = endpoints
+        self.location = endpoints.query
+        self._http = requests.Session()
+        if endpoints.user is not None:
+            self._http.auth = (endpoints.user, endpoints.password or "")
+
+    @classmethod
+    def open(cls, endpoints: Endpoints) -> RemoteStore:
+        store = cls(endpoints)
+        store.query("ASK { }")  # fail early, with the endpoint's own words, if it is not there
+        return store
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def content_hash(self, graph: NamedNode) -> str | None:
+        rows = self._rows(f"SELECT ?h WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g <{GB}contentHash> ?h }} }}", g=graph)
+        return rows[0][0].value if rows and rows[0][0] is not None else None
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        return bool(self.query("ASK { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph}))
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        self._put_all(list(quads))
+
+    def bulk_add(self, nquads: str) -> None:
+        self._put_all(list(pyoxigraph.parse(nquads, RdfFormat.N_QUADS)))
+
+    def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
+        """PUT each document graph whole (or DELETE it when it has no quads), then its metadata."""
+        by_graph = _by_graph(quads)
+        metadata = by_graph.pop(METADATA_GRAPH.value, [])
+        for graph in graphs:
+            if graph.value in by_graph:
+                self._put(graph.value, by_graph.pop(graph.value))
+            else:
+                self._delete_graph(graph.value)
+        for graph, triples in by_graph.items():
+            self._put(graph, triples)
+        self._replace_metadata([g for g in graphs], metadata)
+
+    def document_graphs(self, ids: Iterable[str]) -> dict[str, NamedNode]:
+        found: dict[str, NamedNode] = {}
+        for doc_id in ids:
+            rows = self._rows(f"SELECT ?g WHERE {{ GRAPH ?g {{ ?g <{DCTERMS}identifier> ?id }} }}", id=Literal(doc_id))
+            if rows and isinstance(rows[0][0], NamedNode):
+                found[doc_id] = rows[0][0]
+        return found
+
+    def query(
+        self, sparql: str, *, bindings: dict[str, object] | None = None, prefixes: dict[str, str] | None = None
+    ) -> QueryResult:
+        text = with_values(sparql, bindings or {})
+        if prefixes:
+            text = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + text
+        kind = _query_kind(text)
+        if kind in ("CONSTRUCT", "DESCRIBE"):
+            return iter(self._triples(text))
+        body = self._request(text, accept="application/sparql-results+json")
+        if "boolean" in body:
+            return bool(body["boolean"])
+        variables = tuple(body["head"]["vars"])
+        if variables == ("__ASK_RETVAL",):
+            # Virtuoso answers some ASKs as a one-cell SELECT.
+            bindings = body["results"]["bindings"]
+            return bool(bindings) and bindings[0]["__ASK_RETVAL"]["value"] not in ("0", "false")
+        rows = (tuple(_term(binding.get(v)) for v in variables) for binding in body["results"]["bindings"])
+        return Solutions(variables, rows)
+
+    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+        graphs = [graph] if graph is not None else self.graphs()
+        for name in graphs:
+            for triple in self._get(name.value):
+                if subject is None or triple.subject == subject:
+                    yield Quad(triple.subject, triple.predicate, triple.object, name)
+
+    def graphs(self) -> list[NamedNode]:
+        """graphbuild's graphs: the documents the metadata knows, and the project's own.
+
+        A server's other graphs (Virtuoso's system graphs, say) are not ours to export.
+        """
+        rows = self._rows(f"SELECT DISTINCT ?g WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g <{GB}contentHash> ?h }} }}")
+        names = {row[0].value for row in rows if isinstance(row[0], NamedNode)}
+        project = self._rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), ?ns)) }", ns=Literal("https://w3id.org/graphbuild/graph/"))
+        names |= {row[0].value for row in project if isinstance(row[0], NamedNode)}
+        return [NamedNode(name) for name in sorted(names)]
+
+    def dump(self, output: BinaryIO | str, format: RdfFormat) -> None:
+        pyoxigraph.serialize(self.quads(), output, format)
+
+    def stats(self) -> Stats:
+        rows = self._rows(STATS_QUERY)
+        counts = [int(term.value) if term is not None else 0 for term in rows[0]] if rows else [0, 0, 0, 0]
+        graphs = self.graphs()
+        quads = 0
+        for graph in graphs:
+            counted = self._rows("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph)
+            quads += int(counted[0][0].value)
+        return Stats(*counts[:4], quads=quads, graphs=len(graphs))
+
+    def _rows(self, sparql: str, **bindings: object) -> list[tuple[Any, ...]]:
+        result = self.query(sparql, bindings=bindings)
+        assert isinstance(result, Solutions)
+        return list(result.rows)
+
+    def _request(self, text: str, *, accept: str) -> dict[str, Any]:
+        client = SPARQLWrapper(self.endpoints.query)
+        client.setMethod(POST)
+        client.setReturnFormat(JSON)
+        client.setTimeout(_TIMEOUT)
+        if self.endpoints.user is not None:
+            client.setCredentials(self.endpoints.user, self.endpoints.password or "")
+        client.setQuery(text)
+        try:
+            return client.queryAndConvert()  # type: ignore[return-value]
+        except SPARQLWrapperException as exc:
+            raise QueryError(f"{self.endpoints.query} refused the query: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot reach {self.endpoints.query}: {exc}") from exc
+
+    def _triples(self, text: str) -> list[Triple]:
+        response = self._post(self.endpoints.query, data={"query": text}, headers={"Accept": "application/n-triples"})
+        return list(pyoxigraph.parse(response.content, RdfFormat.N_TRIPLES))
+
+    def _update(self, text: str) -> None:
+        self._post(self.endpoints.update, data={"update": text})
+
+    def _get(self, graph: str) -> list[Triple]:
+        response = self._send("GET", graph, headers={"Accept": "application/n-triples"})
+        if response.status_code == 404:
+            return []
+        return list(pyoxigraph.parse(response.content, RdfFormat.N_TRIPLES))
+
+    def _put(self, graph: str, triples: list[Triple]) -> None:
+        body = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES) or b""
+        self._send("PUT", graph, data=body, headers={"Content-Type": "application/n-triples"})
+
+    def _delete_graph(self, graph: str) -> None:
+        response = self._send("DELETE", graph, allow_missing=True)
+        del response
+
+    def _put_all(self, quads: list[Quad]) -> None:
+        by_graph = _by_graph(quads)
+        metadata = by_graph.pop(METADATA_GRAPH.value, [])
+        for graph, triples in by_graph.items():
+            self._put(graph, triples)
+        if metadata:
+            self._update(f"INSERT DATA {{ GRAPH <{METADATA_GRAPH.value}> {{ {_ntriples(metadata)} }} }}")
+
+    def _replace_metadata(self, graphs: Sequence[NamedNode], metadata: list[Triple]) -> None:
+        # One update request: the old records go and the new come in the same transaction.
+        parts = [
+            f"DELETE WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ {graph} ?p ?o }} }}" for graph in graphs
+        ]
+        if metadata:
+            parts.append(f"INSERT DATA {{ GRAPH <{METADATA_GRAPH.value}> {{ {_ntriples(metadata)} }} }}")
+        self._update(" ;\n".join(parts))
+
+    def _send(
+        self, method: str, graph: str, *, data: bytes | None = None, headers: dict[str, str] | None = None, allow_missing: bool = False
+    ) -> requests.Response:
+        try:
+            response = self._http.request(
+                method, self.endpoints.graph_store, params={"graph": graph}, data=data, headers=headers, timeout=_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise StoreError(f"cannot reach {self.endpoints.graph_store}: {exc}") from exc
+        if response.status_code >= 400 and not (response.status_code == 404 and (allow_missing or method == "GET")):
+            raise StoreError(f"{method} {graph} at {self.endpoints.graph_store}: HTTP {response.status_code} {response.text[:300]}")
+        return response
+
+    def _post(self, url: str, *, data: dict[str, str], headers: dict[str, str] | None = None) -> requests.Response:
+        try:
+            response = self._http.post(url, data=data, headers=headers, timeout=_TIMEOUT)
+        except requests.RequestException as exc:
+            raise StoreError(f"cannot reach {url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise StoreError(f"{url}: HTTP {response.status_code} {response.text[:300]}")
+        return response
+
+
+def with_values(sparql: str, bindings: dict[str, object]) -> str:
+    """``sparql`` with ``bindings`` as a VALUES block at the top of its first WHERE group."""
+    if not bindings:
+        return sparql
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(_serialised(term) for term in bindings.values())
+    block = f" VALUES ({names}) {{ ({terms}) }} "
+    # Comment lines are blanked (same length) so that a '# WHERE {' in a header cannot match.
+    searchable = re.sub(r"(?m)^\s*#.*$", lambda m: " " * len(m.group(0)), sparql)
+    match = re.search(r"(?i)\bWHERE\s*\{", searchable) or re.search(r"\{", searchable)
+    if match is None:
+        raise QueryError("the query has no WHERE clause to bind parameters in")
+    return sparql[: match.end()] + block + sparql[match.end() :]
+
+
+def _serialised(term: object) -> str:
+    if not isinstance(term, (NamedNode, Literal)):
+        raise QueryError(f"cannot bind {term!r}: only IRIs and literals")
+    return str(term)
+
+
+def _query_kind(text: str) -> str:
+    searchable = re.sub(r"(?m)#.*$", "", text)
+    searchable = re.sub(r"(?i)\b(PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)", "", searchable)
+    match = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", searchable)
+    return match.group(1).upper() if match else "SELECT"
+
+
+def _term(binding: dict[str, str] | None) -> object | None:
+    if binding is None:
+        return None
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return NamedNode(value)
+    if kind == "bnode":
+        return BlankNode(value)
+    if "xml:lang" in binding:
+        return Literal(value, language=binding["xml:lang"])
+    # Virtuoso says "typed-literal" where SPARQL 1.1 says "literal" with a datatype.
+    datatype = binding.get("datatype", _XSD_STRING)
+    return Literal(value, datatype=NamedNode(datatype))
+
+
+def _by_graph(quads: Iterable[Quad]) -> dict[str, list[Triple]]:
+    grouped: dict[str, list[Triple]] = {}
+    for quad in quads:
+        graph = quad.graph_name
+        if not isinstance(graph, NamedNode):
+            raise StoreError("a remote store takes quads in named graphs only")
+        grouped.setdefault(graph.value, []).append(quad.triple)
+    return grouped
+
+
+def _ntriples(triples: list[Triple]) -> str:
+    return " ".join(f"{triple} ." for triple in triples)
