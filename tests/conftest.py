@@ -7,6 +7,9 @@ import pytest
 
 from graphbuild.ingest import ingest
 from graphbuild.store import GraphStore
+from servers import VirtuosoServer
+
+pytest_plugins = ["servers"]  # real SPARQL servers and fault servers (tests/servers.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,3 +31,11 @@ def seed_store(store: GraphStore) -> GraphStore:
     report = ingest([SEED], store=store)
     assert (report.loaded, report.failed) == (1, 0)
     return store
+
+
+@pytest.fixture(scope="session")
+def writable_virtuoso(virtuoso_server: VirtuosoServer) -> VirtuosoServer:
+    """The session's Virtuoso with anonymous SPARQL update and Graph Store writes allowed,
+    as a local server for graphbuild may be set up."""
+    virtuoso_server.isql("GRANT SPARQL_UPDATE TO \"SPARQL\";\nDB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);\n")
+    return virtuoso_server

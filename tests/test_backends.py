@@ -32,13 +32,6 @@ def oxigraph_union_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server
 
 
-@pytest.fixture(scope="session")
-def writable_virtuoso(virtuoso_server: VirtuosoServer) -> VirtuosoServer:
-    # Anonymous SPARQL update and Graph Store writes, as a local test server may allow.
-    virtuoso_server.isql("GRANT SPARQL_UPDATE TO \"SPARQL\";\nDB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);\n")
-    return virtuoso_server
-
-
 def _url(server: OxigraphServer | VirtuosoServer) -> str:
     return server.query_url.removesuffix("/query")
 

@@ -148,3 +148,39 @@ def test_delete_removes_graph_and_metadata(seed_store: GraphStore) -> None:
 def test_base_iri_names_the_document(tmp_path: Path, store: GraphStore) -> None:
     ingest([SEED], store=store, base="http://example.org/docs/")
     assert store.document_graphs([SEED_ID]) == {SEED_ID: NamedNode(f"http://example.org/docs/{SEED_ID}")}
+
+
+def test_min_confidence_drops_links_and_is_recorded(store: GraphStore) -> None:
+    report = ingest([SEED], store=store, min_confidence=0.95)
+    assert (report.loaded, report.mentions, report.dropped) == (1, 10, 2)
+    assert _rows(store, "SELECT ?c WHERE { ?m itsrdf:taIdentRef dbr:Pain }") == []
+    graph = document_iri(SEED_ID, DEFAULT_BASE)
+    rows = _rows(store, f"SELECT ?x WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ <{graph.value}> gb:minConfidence ?x }} }}")
+    assert rows == [("0.95",)]
+
+
+def test_min_confidence_keeps_links_without_confidence(tmp_path: Path, store: GraphStore) -> None:
+    kore = Path(__file__).resolve().parent / "data" / "nif" / "good" / "kore50.ttl"
+    report = ingest([kore], store=store, min_confidence=0.99)
+    assert (report.loaded, report.mentions, report.dropped) == (3, 7, 0)
+
+
+def test_repairs_are_reported_once_per_document(store: GraphStore) -> None:
+    kore = Path(__file__).resolve().parent / "data" / "nif" / "good" / "kore50.ttl"
+    report = ingest([kore], store=store)
+    assert len(report.repairs) == 8 and report.duplicates == 0
+    assert {repair.source for repair in report.repairs} == {str(kore)}
+
+
+def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: GraphStore) -> None:
+    # A crash during the bulk load leaves part of a graph and no metadata for it.
+    with GraphStore.open(tmp_path / "clean") as clean:
+        ingest([SEED], store=clean)
+        whole = {str(q) for q in clean.quads(document_iri(SEED_ID, DEFAULT_BASE))}
+    partial = sorted(whole)[: len(whole) // 2]
+    store.bulk_add("".join(f"{line} .\n" for line in partial))
+    assert store.content_hash(document_iri(SEED_ID, DEFAULT_BASE)) is None
+    report = ingest([SEED], store=store)
+    assert (report.loaded, report.replaced) == (0, 1)
+    assert {str(q) for q in store.quads(document_iri(SEED_ID, DEFAULT_BASE))} == whole
+    assert store.stats().mentions == 12
