@@ -5,13 +5,14 @@ resources drawn Zipf-like from ~50,000 DBpedia IRIs, surface forms repeated with
 across documents. Written in the seed's summary format (one .txt per document, in
 sub-folders of 1,000) and as one JSON Lines file.
 
-    python bench/generate.py OUT_DIR --documents 10000 [--seed 1] [--formats summary,jsonl]
+    python bench/generate.py OUT_DIR --documents 10000 [--seed 1] [--formats summary,jsonl,csv]
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import csv
 import itertools
 import json
 import random
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--formats", default="summary,jsonl")
+    parser.add_argument("--formats", default="summary,jsonl,csv")
     args = parser.parse_args()
     formats = set(args.formats.split(","))
     counts = generate(args.out, documents=args.documents, seed=args.seed, formats=formats)
@@ -47,6 +48,7 @@ def generate(out: Path, *, documents: int, seed: int = 1, formats: set[str] = fr
     cumulative = list(itertools.accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(RESOURCES)))
     out.mkdir(parents=True, exist_ok=True)
     jsonl = (out / "corpus.jsonl").open("w", encoding="utf-8") if "jsonl" in formats else None
+    tables = _Tables(out / "tables") if "csv" in formats else None
     mentions = 0
     try:
         for number in range(documents):
@@ -58,12 +60,39 @@ def generate(out: Path, *, documents: int, seed: int = 1, formats: set[str] = fr
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{doc_id}.txt").write_text(_summary(text, links), encoding="utf-8")
             if jsonl is not None:
-                record = {"id": doc_id, "text": text, "links": [{"surface": s, "uri": u, "confidence": c} for s, u, c in links]}
+                record = {"id": doc_id, "text": text, "links": [{"surface": s, "uri": u, "confidence": c} for s, u, c, _ in links]}
                 jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if tables is not None:
+                tables.write(doc_id, text, links)
     finally:
         if jsonl is not None:
             jsonl.close()
+        if tables is not None:
+            tables.close()
     return {"documents": documents, "mentions": mentions, "out": str(out)}
+
+
+class _Tables:
+    """documents.csv (id, text, length) and mentions.csv (one row per mention, with offsets):
+    the input of the RML mapping that Morph-KGC runs in the benchmark."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._docs = (folder / "documents.csv").open("w", encoding="utf-8", newline="")
+        self._mentions = (folder / "mentions.csv").open("w", encoding="utf-8", newline="")
+        self._doc_rows = csv.writer(self._docs)
+        self._mention_rows = csv.writer(self._mentions)
+        self._doc_rows.writerow(["id", "text", "length"])
+        self._mention_rows.writerow(["doc", "length", "begin", "end", "surface", "uri", "confidence"])
+
+    def write(self, doc_id: str, text: str, links: list[tuple[str, str, float, int]]) -> None:
+        self._doc_rows.writerow([doc_id, text, len(text)])
+        for surface, iri, confidence, begin in links:
+            self._mention_rows.writerow([doc_id, len(text), begin, begin + len(surface), surface, iri, repr(confidence)])
+
+    def close(self) -> None:
+        self._docs.close()
+        self._mentions.close()
 
 
 def _surface(rng: random.Random, index: int) -> tuple[str, str]:
@@ -76,27 +105,32 @@ def _surface(rng: random.Random, index: int) -> tuple[str, str]:
 
 def _document(
     rng: random.Random, surfaces: list[tuple[str, str]], cumulative: list[float]
-) -> tuple[str, list[tuple[str, str, float]]]:
+) -> tuple[str, list[tuple[str, str, float, int]]]:
+    """A text and its links as (surface, IRI, confidence, begin)."""
     total = cumulative[-1]
     picks = [bisect.bisect_left(cumulative, rng.random() * total) for _ in range(rng.randint(MENTIONS - 5, MENTIONS + 5))]
     words: list[str] = ["Abstract"]
+    length = len(words[0])
     links = []
     for resource in picks:
         for _ in range(rng.randint(3, 12)):
             words.append(rng.choice(_FILLER))
+            length += 1 + len(words[-1])
         surface, iri = surfaces[resource]
         words.append(surface)
-        links.append((surface, iri, round(rng.uniform(0.45, 1.0), 12)))
-    while sum(len(w) + 1 for w in words) < TEXT_CHARS:
+        links.append((surface, iri, round(rng.uniform(0.45, 1.0), 12), length + 1))
+        length += 1 + len(surface)
+    while length < TEXT_CHARS:
         words.append(rng.choice(_FILLER))
+        length += 1 + len(words[-1])
     text = " ".join(words) + "."
     rng.shuffle(links)
     return text, links
 
 
-def _summary(text: str, links: list[tuple[str, str, float]]) -> str:
+def _summary(text: str, links: list[tuple[str, str, float, int]]) -> str:
     rows = []
-    for index, (surface, iri, confidence) in enumerate(links):
+    for index, (surface, iri, confidence, _) in enumerate(links):
         number = f"{confidence!r}{_XSD_DOUBLE}"
         rows.append(surface.ljust(20 if index == 0 else 30) + number.ljust(70) + iri.ljust(50) + "\n")
     return text + "\n" + "\n".join(rows)

@@ -51,19 +51,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-rdflib-above", type=int, default=100_000, help="rdflib takes ~18 GiB at 100k")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--morph-python", type=Path, help="a Python with morph-kgc installed, for (d)")
     args = parser.parse_args()
     results = {}
     for documents in args.documents or [10_000]:
-        results[documents] = run_size(documents, work=args.work / str(documents), repeat=args.repeat, rdflib=documents <= args.skip_rdflib_above)
+        results[documents] = run_size(
+            documents,
+            work=args.work / str(documents),
+            repeat=args.repeat,
+            rdflib=documents <= args.skip_rdflib_above,
+            morph_python=args.morph_python,
+        )
     print(render(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 
 
-def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool) -> dict:
+def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_python: Path | None = None) -> dict:
     corpus = work / "corpus"
-    if not (corpus / "summary").is_dir():
-        generate(corpus, documents=documents, formats={"summary", "jsonl"})
+    if not (corpus / "tables").is_dir():
+        generate(corpus, documents=documents, formats={"summary", "jsonl", "csv"})
     nquads = work / "corpus.nq"
     if not nquads.exists():
         _run([_graphbuild(), "convert", str(corpus / "summary"), "--output", str(work / "converted"), "--quiet"])
@@ -95,6 +102,8 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool) -> dict:
     if peer.seconds:
         figures["rdflib"] = _figures(peer, documents, quads)
         figures["speed-up over rdflib"] = round(peer.median / ingest.median, 2)
+    if morph_python is not None:
+        figures["convert"] = _convert_against_morph(corpus, work, documents, quads, morph_python, repeat)
     figures["queries"] = _query_latencies(work / "store")
     figures["export"] = _export_speed(work / "store", work)
     return figures
@@ -107,6 +116,23 @@ def _figures(measure: Measure, documents: int, quads: int) -> dict:
         "quads/s": round(quads / measure.median),
         "peak RSS MiB": round(max(measure.rss_mib)),
         "disk MiB": round(measure.disk_mib),
+    }
+
+
+def _convert_against_morph(corpus: Path, work: Path, documents: int, quads: int, morph_python: Path, repeat: int) -> dict:
+    ours, theirs = Measure(), Measure()
+    for _ in range(repeat):
+        shutil.rmtree(work / "convert", ignore_errors=True)
+        seconds, rss = _timed([_graphbuild(), "convert", str(corpus / "summary"), "--output", str(work / "convert"), "--quiet"])
+        ours.seconds.append(seconds)
+        ours.rss_mib.append(rss)
+        seconds, rss = _timed([str(morph_python), str(BENCH / "morph" / "run_morph.py"), str(corpus / "tables"), str(work / "morph.nq")])
+        theirs.seconds.append(seconds)
+        theirs.rss_mib.append(rss)
+    return {
+        "graphbuild convert": _figures(ours, documents, quads),
+        "Morph-KGC": _figures(theirs, documents, _count_lines(work / "morph.nq")),
+        "ratio": round(theirs.median / ours.median, 2),
     }
 
 
@@ -168,6 +194,9 @@ def render(results: dict) -> str:
         ("(c) rdflib build + serialise", lambda r: _cell(r["rdflib"]) if "rdflib" in r else "not run"),
         ("speed-up over rdflib (target ≥ 3×/5×)", lambda r: f"{r.get('speed-up over rdflib', '-')}×"),
         ("store on disk", lambda r: f"{r['ingest']['disk MiB']:,} MiB"),
+        ("(d) graphbuild convert → N-Quads", lambda r: _cell(r["convert"]["graphbuild convert"]) if "convert" in r else "not run"),
+        ("(d) Morph-KGC (2 processes) → N-Quads", lambda r: _cell(r["convert"]["Morph-KGC"]) if "convert" in r else "not run"),
+        ("convert speed-up over Morph-KGC (target ≥ 3×)", lambda r: f"{r['convert']['ratio']}×" if "convert" in r else "-"),
         ("export vs pyoxigraph dump (target ≤ 1.2)", lambda r: f"{r['export']['ratio']}× ({r['export']['graphbuild export s']} s)"),
     ]
     query_names = sorted({name for r in results.values() for name in r["queries"]})

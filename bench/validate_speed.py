@@ -2,7 +2,8 @@
 
 Ingests the inputs with `graphbuild ingest` into a fresh on-disk store (timed apart),
 then runs `graphbuild validate` on it as a user would (a child process, wall time), once
-per --jobs value. Peak memory is the largest resident set of the validating processes.
+per --jobs value. Peak memory is the largest resident set of the validating processes
+(GNU time, /usr/bin/time).
 With --documents N, a synthetic corpus of N SciGraph-like abstracts (bench/generate.py)
 is added to the inputs, to show time per document and that memory does not grow.
 
@@ -60,7 +61,9 @@ def measure(store: Path, inputs: list[Path], jobs: list[int]) -> dict[str, objec
     }
     for job in jobs:
         started, cpu = time.perf_counter(), _children_cpu()
-        result = _run([*GRAPHBUILD, "validate", "--store", str(store), "--jobs", str(job)], ok=(0, 1))
+        # GNU time's %M: the largest resident set among the validating process and its workers.
+        command = [*GRAPHBUILD, "validate", "--store", str(store), "--jobs", str(job)]
+        result = _run(["/usr/bin/time", "-f", "%M", *command], ok=(0, 1))
         seconds = time.perf_counter() - started
         cpu = _children_cpu() - cpu
         summary = result.stdout.strip().splitlines()[-1]
@@ -73,9 +76,8 @@ def measure(store: Path, inputs: list[Path], jobs: list[int]) -> dict[str, objec
             "cpu_seconds": round(cpu, 2),
             "cpu_ms_per_mention": round(1000 * cpu / max(1, _mentions(summary)), 2),
             "documents_per_second": round(int(summary.split()[0].replace(",", "")) / seconds, 1),
+            "peak_rss_mib": round(int(result.stderr.strip().splitlines()[-1]) / 1024, 1),
         }
-    # ru_maxrss of children is the largest of them (KiB on Linux): ingest or a validate process.
-    figures["peak_rss_mib_any_child"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return figures
 
 
