@@ -12,6 +12,8 @@ class Link:
 
     ``begin``/``end`` are half-open code-point offsets into the document text, or
     ``None`` while unknown (the summary format carries none; see ``offsets``).
+    ``support`` and ``second_rank`` are Spotlight's ``@support`` and
+    ``@percentageOfSecondRank``; ``annotator``, when set, outranks the document's.
     """
 
     surface: str
@@ -34,7 +36,7 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A text and its links, as one reader produced it."""
+    """A text and its links, as one reader produced it, with what the reader repaired."""
 
     id: str
     text: str

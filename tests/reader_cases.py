@@ -38,7 +38,9 @@ def shape(path: Path, items: Iterable[object]) -> dict:
                 if link.support is not None or link.second_rank is not None:
                     row.append({"support": link.support, "second_rank": link.second_rank})
                 links.append(row)
-            out["documents"].append({"id": item.id, "text_length": len(item.text), "annotator": item.annotator, "links": links})
+            out["documents"].append(
+                {"id": item.id, "text_length": len(item.text), "annotator": item.annotator, "links": links}
+            )
             out["repairs"] += [relative(str(repair)) for repair in item.repairs]
         elif isinstance(item, InputError):
             out["errors"].append(relative(str(item)))

@@ -209,3 +209,52 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1 document loaded")
+
+
+READER_CASES = Path(__file__).resolve().parent / "data"
+
+
+def test_ingest_prints_repair_notes_and_counts(tmp_path: Path) -> None:
+    kore = READER_CASES / "nif" / "good" / "kore50.ttl"
+    result = gb("ingest", kore, "--store", tmp_path / "s")
+    assert result.exit_code == 0, result.output
+    notes = result.stderr.splitlines()
+    assert len(notes) == 8 and all(line.startswith(f"{kore}:") and ": note: " in line for line in notes)
+    assert f"{kore}:44: note: phrase <http://www.mpi-inf.mpg.de/yago-naga/aida/download/KORE50.tar.gz/AIDA.tsv/SPO04#char=0,7>: " \
+        "offsets [0,7) count UTF-8 bytes, not characters; 'Müller' is at [0,6)" in notes
+    assert result.stdout == (
+        "3 documents loaded, 0 replaced, 0 skipped unchanged, 0 failed, 0 empty; 7 mentions, 0 unplaced; 8 repairs\n"
+    )
+    quiet = gb("ingest", kore, "--store", tmp_path / "s", "--quiet")
+    assert quiet.stderr == "" and quiet.stdout.startswith("0 documents loaded, 0 replaced, 3 skipped unchanged")
+
+
+def test_ingest_format_choices_include_every_reader(tmp_path: Path) -> None:
+    help_text = gb("ingest", "--help").stdout
+    for name in ("summary", "nif", "spotlight", "jsonl", "csv"):
+        assert name in help_text
+    table = READER_CASES / "csv" / "good" / "reuters-128.csv"
+    odd = tmp_path / "links.table"
+    shutil.copy(table, odd)
+    result = gb("ingest", odd, "--format", "csv", "--store", tmp_path / "s")
+    assert result.exit_code == 0 and result.stdout.startswith("2 documents loaded")
+
+
+def test_ingest_min_confidence(tmp_path: Path) -> None:
+    result = gb("ingest", SEED, "--store", tmp_path / "s", "--min-confidence", "0.95")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "1 document loaded, 0 replaced, 0 skipped unchanged, 0 failed, 0 empty; 10 mentions, 0 unplaced; "
+        "2 links below 0.95 left out\n"
+    )
+    recorded = gb("sparql", "SELECT ?x WHERE { GRAPH ?m { ?g gb:minConfidence ?x } }", "--store", tmp_path / "s", "--format", "csv")
+    assert recorded.stdout.splitlines() == ["x", "0.95"]
+    bad = gb("ingest", SEED, "--store", tmp_path / "s", "--min-confidence", "1.5")
+    assert bad.exit_code == 2 and "--min-confidence" in bad.stderr
+
+
+def test_ingest_spotlight_from_stdin(tmp_path: Path) -> None:
+    data = (READER_CASES / "spotlight" / "good" / "oklahoma.json").read_bytes()
+    result = gb("ingest", "-", "--format", "spotlight", "--store", tmp_path / "s", input=data)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 document loaded") and "7 mentions" in result.stdout

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from reader_cases import cases, expected, shape
+
 from graphbuild.errors import InputError
 from graphbuild.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, read_documents, read_source
 from graphbuild.readers.tables import COLUMNS, EXTENSIONS, is_side_file, read_table
-from graphbuild.records import Document, Skipped
+from graphbuild.records import Skipped
 from graphbuild.store import GraphStore
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +56,9 @@ def test_texts_from_a_side_file():
 def test_side_file_is_not_a_table():
     side = CASES / "good" / "kore50.texts.tsv"
     assert is_side_file(side) and is_side_file(Path("x.texts.csv.gz")) and not is_side_file(Path("texts.csv"))
-    assert list(read_source(side)) == [Skipped(str(side), "a side file of texts; it is read with its table, not on its own")]
+    assert list(read_source(side)) == [
+        Skipped(str(side), "a side file of texts; it is read with its table, not on its own")
+    ]
     assert side not in find_sources([CASES / "good"])
 
 
@@ -70,8 +72,13 @@ def test_gzipped_table_and_side_file(tmp_path: Path):
 def test_rows_of_a_document_need_not_be_adjacent():
     documents = {d.id: d for d in read_source(CASES / "good" / "scigraph-no-offsets.csv")}
     assert len(documents["6a999a4d423d02b92a41b4226eb2"].links) == 12
-    carbonate = documents["http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a"].links[2]
-    assert carbonate.types == ("http://dbpedia.org/ontology/ChemicalCompound", "http://dbpedia.org/ontology/ChemicalSubstance")
+    carbonate = documents["http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a"].links[
+        2
+    ]
+    assert carbonate.types == (
+        "http://dbpedia.org/ontology/ChemicalCompound",
+        "http://dbpedia.org/ontology/ChemicalSubstance",
+    )
 
 
 def test_table_ingests_with_offsets_recovered(tmp_path: Path):
@@ -81,7 +88,9 @@ def test_table_ingests_with_offsets_recovered(tmp_path: Path):
 
 
 def test_side_file_text_conflicting_with_the_column(tmp_path: Path):
-    (tmp_path / "t.csv").write_text("id,surface,uri,text\nd,Pain,http://dbpedia.org/resource/Pain,Pain hurts.\n", encoding="utf-8")
+    (tmp_path / "t.csv").write_text(
+        "id,surface,uri,text\nd,Pain,http://dbpedia.org/resource/Pain,Pain hurts.\n", encoding="utf-8"
+    )
     (tmp_path / "t.texts.csv").write_text("id,text\nd,Pain hurts a lot.\n", encoding="utf-8")
     (error,) = read_source(tmp_path / "t.csv")
     assert (error.line, error.message) == (2, "the text of 'd' differs from the side file's (line 2)")
@@ -102,8 +111,16 @@ def test_side_file_without_links_gives_documents_without_mentions(tmp_path: Path
         ("id,surface,uri,id\n", 1, "a column is named twice"),
         ("id,surface,uri,text\nd,Pain,Pain,Pain.\n", 2, "link 'Pain' -> Pain: not an absolute IRI: 'Pain'"),
         ("id,surface,uri,types,text\nd,Pain,http://x.org/P,a b>,Pain.\n", 2, "types: 'a' is not an absolute IRI"),
-        ("id,surface,uri,begin,end,text\nd,Pain,http://x.org/P,1,x,Pain.\n", 2, "end: 'x' is not a non-negative integer offset"),
-        ("id,surface,uri\n\nd,Pain,http://x.org/P\n", 3, "no text for document 'd': add a text column or a side file t.texts.csv"),
+        (
+            "id,surface,uri,begin,end,text\nd,Pain,http://x.org/P,1,x,Pain.\n",
+            2,
+            "end: 'x' is not a non-negative integer offset",
+        ),
+        (
+            "id,surface,uri\n\nd,Pain,http://x.org/P\n",
+            3,
+            "no text for document 'd': add a text column or a side file t.texts.csv",
+        ),
     ],
 )
 def test_table_errors(tmp_path: Path, table: str, line: int, message: str):

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_NIF
 from reader_cases import cases, expected, shape
+
 from graphbuild.errors import InputError
 from graphbuild.ingest import ingest
 from graphbuild.readers import InputFormat, read_documents, read_source
@@ -66,7 +66,9 @@ def test_seed_links_with_and_without_offsets_land_on_the_same_spans(tmp_path: Pa
             spans.setdefault(doc_id.value, []).append((int(b.value), int(e.value), r.value, float(c.value)))
     with_offsets = sorted(spans["6a999a4d423d02b92a41b4226eb2"])
     assert with_offsets == sorted(spans["6a999a4d423d02b92a41b4226eb2-without-offsets"])
-    assert len(with_offsets) == 12 and (725, 729, "http://dbpedia.org/resource/Pain", 0.9350527805613198) in with_offsets
+    assert (
+        len(with_offsets) == 12 and (725, 729, "http://dbpedia.org/resource/Pain", 0.9350527805613198) in with_offsets
+    )
     assert "#offset_725_729" in SEED_NIF.read_text(encoding="utf-8")
 
 
@@ -75,26 +77,40 @@ def test_byte_offsets_are_repaired():
     kinds = [r.kind for d in documents for r in d.repairs]
     assert kinds == [RepairKind.OFFSETS_BYTES] * 5
     for document in documents:
-        assert all(document.text[l.begin : l.end] == l.surface for l in document.links)
+        assert all(document.text[lk.begin : lk.end] == lk.surface for lk in document.links)
 
 
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('{"id": "a", "text": "x", "links": [{"surface": "x", "uri": "http://x.org/", "confidence": 1.5}]}',
-         "links[0]: \"confidence\": confidence 1.5 is outside [0, 1]"),
-        ('{"id": "a", "text": "x", "links": [{"surface": "x", "uri": "http://x.org/", "begin": -1, "end": 1}]}',
-         "links[0]: \"begin\": -1 is not a non-negative integer offset"),
-        ('{"id": "a", "text": "x", "links": [{"surface": "", "uri": "http://x.org/"}]}',
-         "links[0]: \"surface\" must be a non-empty string"),
+        (
+            '{"id": "a", "text": "x", "links": [{"surface": "x", "uri": "http://x.org/", "confidence": 1.5}]}',
+            'links[0]: "confidence": confidence 1.5 is outside [0, 1]',
+        ),
+        (
+            '{"id": "a", "text": "x", "links": [{"surface": "x", "uri": "http://x.org/", "begin": -1, "end": 1}]}',
+            'links[0]: "begin": -1 is not a non-negative integer offset',
+        ),
+        (
+            '{"id": "a", "text": "x", "links": [{"surface": "", "uri": "http://x.org/"}]}',
+            'links[0]: "surface" must be a non-empty string',
+        ),
         ('{"id": "", "text": "x"}', "\"id\" must be a non-empty string or an integer, not ''"),
         ('{"id": "a", "text": "x", "annotator": "spotlight"}', "\"annotator\" must be an IRI, not 'spotlight'"),
-        ('{"id": "a", "text": "\\udc80"}', '"text" holds a lone surrogate (\\udc80) at position 0, which is no character'),
-        ('{"id": "a", "text": "ab", "links": [{"surface": "a", "uri": "http://x.org/a", "begin": 0, "end": 1},'
-         ' {"surface": "a", "uri": "http://x.org/b", "begin": 0, "end": 1}]}',
-         "link 'a' -> http://x.org/b: two different links on [0,1) (http://x.org/a, http://x.org/b); a span holds one link"),
-        ("{\"id\": 1, \"text\": \"x\", \"links\": [{\"surface\": \"x\", \"uri\": \"http://x.org/\", \"types\": [\"x\"]}]}",
-         "links[0]: \"types\" must be a list of IRIs"),
+        (
+            '{"id": "a", "text": "\\udc80"}',
+            '"text" holds a lone surrogate (\\udc80) at position 0, which is no character',
+        ),
+        (
+            '{"id": "a", "text": "ab", "links": [{"surface": "a", "uri": "http://x.org/a", "begin": 0, "end": 1},'
+            ' {"surface": "a", "uri": "http://x.org/b", "begin": 0, "end": 1}]}',
+            "link 'a' -> http://x.org/b: two different links on [0,1) (http://x.org/a, http://x.org/b); "
+            "a span holds one link",
+        ),
+        (
+            '{"id": 1, "text": "x", "links": [{"surface": "x", "uri": "http://x.org/", "types": ["x"]}]}',
+            'links[0]: "types" must be a list of IRIs',
+        ),
     ],
 )
 def test_line_errors(tmp_path: Path, line: str, message: str):
@@ -107,7 +123,10 @@ def test_line_errors(tmp_path: Path, line: str, message: str):
 
 def test_integer_id_bom_and_crlf(tmp_path: Path):
     path = tmp_path / "ids.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": 7, "text": "Pain.", "links": [{"surface": "Pain", "uri": "http://dbpedia.org/resource/Pain"}]}\r\n')
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + b'{"id": 7, "text": "Pain.", "links": [{"surface": "Pain", "uri": "http://dbpedia.org/resource/Pain"}]}\r\n'
+    )
     (document,) = read_source(path)
     assert (document.id, document.text, document.links[0].begin) == ("7", "Pain.", None)
 

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from pyoxigraph import NamedNode, RdfFormat
-
 from conftest import SEED
+from pyoxigraph import NamedNode, RdfFormat
 from reader_cases import cases, expected, shape
-from graphbuild.errors import InputError
+
 from graphbuild.export import ExportFormat, export
 from graphbuild.ingest import ingest
 from graphbuild.model import document_iri
@@ -38,6 +37,7 @@ GOOD = cases(CASES / "good")
 BAD = cases(CASES / "bad")
 # Unedited excerpts: every phrase in them must come back as stated, unless a repair says so.
 REAL = [p for p in GOOD if "edited" not in p.name]
+EXPORT_EXTENSIONS = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "trig": "trig", "jsonld": "jsonld"}
 KORE = "http://www.mpi-inf.mpg.de/yago-naga/aida/download/KORE50.tar.gz/AIDA.tsv/"
 DBR = "http://dbpedia.org/resource/"
 
@@ -80,10 +80,16 @@ def test_real_excerpt_gives_back_every_phrase_as_stated_unless_repaired(path: Pa
     phrases = {iri: p for iri, p in stated.items() if NIF + "referenceContext" in p}
     documents = list(read_source(path))
     repaired = {repair.subject for d in documents for repair in d.repairs}
-    read = Counter((d.id, l.surface, l.begin, l.end, l.resource) for d in documents for l in d.links)
+    read = Counter((d.id, lk.surface, lk.begin, lk.end, lk.resource) for d in documents for lk in d.links)
     kept = 0
     for iri, p in phrases.items():
-        key = (iri.split("#")[0], p[NIF + "anchorOf"], int(p[NIF + "beginIndex"]), int(p[NIF + "endIndex"]), p[ITSRDF + "taIdentRef"])
+        key = (
+            iri.split("#")[0],
+            p[NIF + "anchorOf"],
+            int(p[NIF + "beginIndex"]),
+            int(p[NIF + "endIndex"]),
+            p[ITSRDF + "taIdentRef"],
+        )
         if iri in repaired:
             assert read[key] == 0, key
         else:
@@ -98,11 +104,11 @@ def test_kore50_byte_offsets_are_repaired_to_characters():
     assert sorted(documents) == [KORE + "CEL01", KORE + "SPO04", KORE + "SPO07"]
     spo04 = documents[KORE + "SPO04"]
     assert spo04.text == "Müller scored a hattrick against England."
-    assert [(l.surface, l.begin, l.end) for l in spo04.links] == [("Müller", 0, 6), ("England", 33, 40)]
+    assert [(lk.surface, lk.begin, lk.end) for lk in spo04.links] == [("Müller", 0, 6), ("England", 33, 40)]
     kinds = Counter(r.kind for d in documents.values() for r in d.repairs)
     assert kinds == {RepairKind.OFFSETS_BYTES: 5, RepairKind.CONTEXT_IRI: 3}
     assert documents[KORE + "CEL01"].annotator is None
-    assert all(l.confidence is None for d in documents.values() for l in d.links)
+    assert all(lk.confidence is None for d in documents.values() for lk in d.links)
 
 
 def test_spotlight_nif_keeps_confidence_types_and_annotator():
@@ -112,13 +118,16 @@ def test_spotlight_nif_keeps_confidence_types_and_annotator():
     assert document.text.endswith("In terms of \\\n")
     carbonate = document.links[-1]
     assert (carbonate.surface, carbonate.confidence) == ("calcium carbonate", 0.9984236137391796)
-    assert carbonate.types == ("http://dbpedia.org/ontology/ChemicalCompound", "http://dbpedia.org/ontology/ChemicalSubstance")
+    assert carbonate.types == (
+        "http://dbpedia.org/ontology/ChemicalCompound",
+        "http://dbpedia.org/ontology/ChemicalSubstance",
+    )
     assert all(link.annotator is None for link in document.links)  # lifted to the document
 
 
 def test_links_outside_dbpedia_are_kept_as_stated():
     documents = {d.id: d for d in read_source(CASES / "good" / "reuters-128.ttl")}
-    resources = {l.resource for d in documents.values() for l in d.links}
+    resources = {lk.resource for d in documents.values() for lk in d.links}
     assert "http://aksw.org/notInWiki/Thermo-Print_GmbH" in resources
     assert "http://de.dbpedia.org/resource/Lohn_(Eschweiler)" in resources
     assert DBR + "Data_I/O" in resources
@@ -136,7 +145,7 @@ def test_kore50_collection_context_is_no_document():
 
 def test_file_without_contexts_is_skipped(tmp_path: Path):
     path = tmp_path / "dataid.ttl"
-    path.write_text("@prefix dc: <http://purl.org/dc/terms/> .\n<http://example.org/d> dc:title \"N3\" .\n")
+    path.write_text('@prefix dc: <http://purl.org/dc/terms/> .\n<http://example.org/d> dc:title "N3" .\n')
     (item,) = read_source(path)
     assert item == Skipped(str(path), "no nif:Context with a nif:isString, so no documents")
 
@@ -172,14 +181,17 @@ def _seed_document() -> Document:
 def test_graphbuild_export_reads_back_as_the_same_document(tmp_path: Path, fmt: ExportFormat):
     with GraphStore.open(tmp_path / "a") as store:
         ingest([SEED], store=store)
-        out = tmp_path / f"seed.{ {'turtle': 'ttl', 'ntriples': 'nt', 'nquads': 'nq', 'trig': 'trig', 'jsonld': 'jsonld'}[fmt.value] }"
+        out = (
+            tmp_path
+            / f"seed.{EXPORT_EXTENSIONS[fmt.value]}"
+        )
         export(store, out, format=fmt)
     (document,) = read_source(out)
     original = _seed_document()
     placed = place_links(original.text, original.links)
     assert (document.id, document.text, document.annotator) == (original.id, original.text, original.annotator)
     as_set = lambda links: Counter(  # noqa: E731
-        (l.surface, l.begin, l.end, l.resource, l.confidence, l.inferred, l.ambiguous) for l in links
+        (lk.surface, lk.begin, lk.end, lk.resource, lk.confidence, lk.inferred, lk.ambiguous) for lk in links
     )
     assert as_set(document.links) == as_set(placed)
     assert document.repairs == ()
@@ -205,7 +217,8 @@ def test_duplicate_identical_documents_are_stored_once_and_noted(tmp_path: Path)
     first, second = sorted((CASES / "duplicate").rglob("*.ttl"))
     assert repair.kind is RepairKind.DUPLICATE_DOCUMENT
     assert str(repair) == (
-        f"{second}: note: document 'http://www.springernature.com/scigraph/things/articles/0426cb1fbba04695415a9ed992b4' "
+        f"{second}: note: document "
+        "'http://www.springernature.com/scigraph/things/articles/0426cb1fbba04695415a9ed992b4' "
         f"is identical to the one read from {first}; stored once"
     )
 

@@ -33,7 +33,9 @@ def test_exact_link_is_kept_as_is():
 
 
 def test_other_case_takes_the_text():
-    link, (repair,) = one("an EIL study", Link("Eil", DBR + "EIL", 0.9, begin=3, end=6, line=9), subject="http://x/#offset_3_6")
+    link, (repair,) = one(
+        "an EIL study", Link("Eil", DBR + "EIL", 0.9, begin=3, end=6, line=9), subject="http://x/#offset_3_6"
+    )
     assert (link.surface, link.begin, link.end) == ("EIL", 3, 6)
     assert repair == Repair(
         RepairKind.ANCHOR_CASE,
@@ -89,7 +91,11 @@ def test_reversed_offsets_are_repaired():
 @pytest.mark.parametrize(
     ("stated", "fixed", "kind"),
     [
-        ("http://dbpedia.org/page/Nebraska_Cornhuskers_football", DBR + "Nebraska_Cornhuskers_football", RepairKind.RESOURCE_PAGE),
+        (
+            "http://dbpedia.org/page/Nebraska_Cornhuskers_football",
+            DBR + "Nebraska_Cornhuskers_football",
+            RepairKind.RESOURCE_PAGE,
+        ),
         ("https://dbpedia.org/page/Pain", "https://dbpedia.org/resource/Pain", RepairKind.RESOURCE_PAGE),
         ("http://de.dbpedia.org/page/Golf", "http://de.dbpedia.org/resource/Golf", RepairKind.RESOURCE_PAGE),
         (
@@ -114,7 +120,9 @@ def test_links_outside_english_dbpedia_are_not_touched(resource: str):
 
 def test_same_link_twice_is_stored_once():
     first = Link("Pain", DBR + "Pain", 0.5, begin=0, end=4, line=2)
-    settled = settle("Pain.", [Stated(first), Stated(Link("Pain", DBR + "Pain", 0.5, begin=0, end=4, line=7))], source="s")
+    settled = settle(
+        "Pain.", [Stated(first), Stated(Link("Pain", DBR + "Pain", 0.5, begin=0, end=4, line=7))], source="s"
+    )
     assert isinstance(settled, Settled)
     assert settled.links == (first,)
     assert [(r.kind, r.line) for r in settled.repairs] == [(RepairKind.DUPLICATE_LINK, 7)]
@@ -129,10 +137,15 @@ def test_unplaced_rows_may_repeat():
 @pytest.mark.parametrize(
     ("links", "message"),
     [
-        ([Link("Pain", DBR + "Pain", begin=0, end=4), Link("Pain", DBR + "Ache", begin=0, end=4, line=5)],
-         "link 'Pain' -> http://dbpedia.org/resource/Ache: two different links on [0,4) "
-         "(http://dbpedia.org/resource/Pain, http://dbpedia.org/resource/Ache); a span holds one link"),
-        ([Link("", DBR + "Pain", line=5)], "link '' -> http://dbpedia.org/resource/Pain: the anchor (surface form) is empty"),
+        (
+            [Link("Pain", DBR + "Pain", begin=0, end=4), Link("Pain", DBR + "Ache", begin=0, end=4, line=5)],
+            "link 'Pain' -> http://dbpedia.org/resource/Ache: two different links on [0,4) "
+            "(http://dbpedia.org/resource/Pain, http://dbpedia.org/resource/Ache); a span holds one link",
+        ),
+        (
+            [Link("", DBR + "Pain", line=5)],
+            "link '' -> http://dbpedia.org/resource/Pain: the anchor (surface form) is empty",
+        ),
         ([Link("Pain", "Pain", line=5)], "link 'Pain' -> Pain: not an absolute IRI: 'Pain'"),
         ([Link("Pain", "http://x/a b", line=5)], "link 'Pain' -> http://x/a b: not a valid IRI: 'http://x/a b'"),
     ],
@@ -145,9 +158,16 @@ def test_links_that_cannot_be_kept(links: list[Link], message: str):
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("0.5", 0.5), (1, 1.0), ("1.8932490094221479E-4", 1.8932490094221479e-4), (True, "expected a number, not true/false"),
-     ("nan", "'nan' is not a finite number"), ("x", "'x' is not a number"), (None, "expected a number, not null"),
-     ([1], "expected a number, not a list")],
+    [
+        ("0.5", 0.5),
+        (1, 1.0),
+        ("1.8932490094221479E-4", 1.8932490094221479e-4),
+        (True, "expected a number, not true/false"),
+        ("nan", "'nan' is not a finite number"),
+        ("x", "'x' is not a number"),
+        (None, "expected a number, not null"),
+        ([1], "expected a number, not a list"),
+    ],
 )
 def test_number_value(raw: object, value: object):
     assert number_value(raw) == value
@@ -161,9 +181,16 @@ def test_confidence_value():
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("18", 18), (18, 18), (18.0, 18), (" 7 ", 7), ("-1", "'-1' is not a non-negative integer offset"),
-     (1.5, "1.5 is not a non-negative integer offset"), ("١٢", "'١٢' is not a non-negative integer offset"),
-     (False, "expected an integer offset, not true/false")],
+    [
+        ("18", 18),
+        (18, 18),
+        (18.0, 18),
+        (" 7 ", 7),
+        ("-1", "'-1' is not a non-negative integer offset"),
+        (1.5, "1.5 is not a non-negative integer offset"),
+        ("١٢", "'١٢' is not a non-negative integer offset"),
+        (False, "expected an integer offset, not true/false"),
+    ],
 )
 def test_offset_value(raw: object, value: object):
     assert offset_value(raw) == value

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode
-
 from reader_cases import cases, expected, shape
+
 from graphbuild.errors import InputError
 from graphbuild.ingest import ingest
 from graphbuild.model import document_iri
@@ -55,7 +55,9 @@ def test_bad_case(path: Path):
 def test_links_are_the_stated_resources_at_their_surface_forms(path: Path):
     """Independently of the reader: each resource, its @surfaceForm at its @offset (UTF-16)."""
     lines = path.read_text(encoding="utf-8").strip().split("\n")
-    responses = [json.loads(line) for line in lines] if path.name.startswith("several") else [json.loads("\n".join(lines))]
+    responses = (
+        [json.loads(line) for line in lines] if path.name.startswith("several") else [json.loads("\n".join(lines))]
+    )
     documents = list(read_source(path))
     assert len(documents) == len(responses)
     for response, document in zip(responses, documents):
@@ -135,14 +137,23 @@ def test_empty_file_is_skipped(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"@text": "\\ud800", "Resources": []}', '"@text" holds a lone surrogate (\\ud800) at position 0, which is no character'),
+        (
+            '{"@text": "\\ud800", "Resources": []}',
+            '"@text" holds a lone surrogate (\\ud800) at position 0, which is no character',
+        ),
         ("[1, 2]", "expected a JSON object: a Spotlight /annotate response"),
         ('{"@text": "x", "Resources": 3}', '"Resources" must be a list of resources'),
-        ('{"@text": "x", "Resources": [3]}', 'Resources[0]: expected an object with "@URI", "@surfaceForm" and "@offset"'),
+        (
+            '{"@text": "x", "Resources": [3]}',
+            'Resources[0]: expected an object with "@URI", "@surfaceForm" and "@offset"',
+        ),
         ('{"id": true, "@text": "x"}', "the id must be a non-empty string or an integer, not True"),
         ('{"@text": "ab", "Resources": [{"@URI": "http://x/a", "@surfaceForm": "a"}]}', 'Resources[0]: no "@offset"'),
-        ('{"@text": "ab", "Resources": [{"@URI": "http://x/a", "@surfaceForm": "a", "@offset": "0", '
-         '"@percentageOfSecondRank": "-1"}]}', "Resources[0]: '@percentageOfSecondRank': '-1' is negative"),
+        (
+            '{"@text": "ab", "Resources": [{"@URI": "http://x/a", "@surfaceForm": "a", "@offset": "0", '
+            '"@percentageOfSecondRank": "-1"}]}',
+            "Resources[0]: '@percentageOfSecondRank': '-1' is negative",
+        ),
         ("\xff", None),
     ],
 )

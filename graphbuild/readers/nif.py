@@ -15,7 +15,7 @@ resources are checked and repaired by ``graphbuild.readers.repair``.
 
 A syntax error in Turtle, TriG, N3, RDF/XML or JSON-LD fails the whole file, since what
 follows it cannot be trusted. N-Triples and N-Quads are read line by line after an error,
-so a bad line fails only the document whose IRIs it carries.
+so a bad line fails only the document whose IRIs it carries (``graphbuild.readers.rdf``).
 """
 
 from __future__ import annotations
@@ -27,37 +27,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 from graphbuild.errors import InputError
 from graphbuild.model import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
+from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
 from graphbuild.readers.repair import Settled, Stated, settle
 from graphbuild.records import Document, Link, Repair, RepairKind, Skipped
 from graphbuild.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
-
-_SYNTAX = {
-    ".ttl": RdfFormat.TURTLE,
-    ".nif": RdfFormat.TURTLE,
-    ".nt": RdfFormat.N_TRIPLES,
-    ".nq": RdfFormat.N_QUADS,
-    ".trig": RdfFormat.TRIG,
-    ".n3": RdfFormat.N3,
-    ".rdf": RdfFormat.RDF_XML,
-    ".jsonld": RdfFormat.JSON_LD,
-}
-_LINE_BY_LINE = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
-_LABELS = {
-    RdfFormat.TURTLE: "Turtle",
-    RdfFormat.N_TRIPLES: "N-Triples",
-    RdfFormat.N_QUADS: "N-Quads",
-    RdfFormat.TRIG: "TriG",
-    RdfFormat.N3: "N3",
-    RdfFormat.RDF_XML: "RDF/XML",
-    RdfFormat.JSON_LD: "JSON-LD",
-}
-_PARSER_PLACE = re.compile(r"^Parser error (?:at line \d+ )?(?:between )?(?:line \d+ )?(?:columns? (\d+)).*?:\s*")
 
 _TYPE = RDF + "type"
 _CONTEXT = NIF + "Context"
@@ -75,10 +54,6 @@ _ANNOTATORS_REF = ITSRDF + "taAnnotatorsRef"
 _IDENTIFIER = DCTERMS + "identifier"
 
 _RANGE = re.compile(r"#(?:char=(\d+),(\d*)|offset_(\d+)_(\d*))$")
-_NTRIPLES_SUBJECT = re.compile(rb"^\s*<([^>\s]*)>")
-
-Term = NamedNode | BlankNode | Literal
-Node = NamedNode | BlankNode
 Item = Document | InputError | Skipped
 
 
@@ -93,10 +68,9 @@ class _Bad(Exception):
 
 def read_nif(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
     """Yield one document per context of a NIF file (module docstring)."""
-    data = stream.read()
-    syntax = _SYNTAX.get(Path(name).suffix.lower(), RdfFormat.TRIG)
-    graph = _Graph(data, syntax, base=path.resolve().as_uri() if path else None, source=source)
-    contexts = graph.contexts() if graph.error is None else []
+    graph = RdfFile(stream.read(), syntax_of(name), base=path.resolve().as_uri() if path else None, source=source)
+    nif = _Nif(graph) if graph.error is None else None
+    contexts = nif.contexts() if nif is not None else []
     if graph.error is not None:
         yield graph.error
         return
@@ -104,49 +78,25 @@ def read_nif(stream: BinaryIO, *, source: str, name: str, path: Path | None = No
         yield Skipped(source, "no nif:Context with a nif:isString, so no documents")
         return
     for context in contexts:
-        yield _document(graph, context)
+        yield _document(nif, context)  # type: ignore[arg-type]
 
 
-class _Graph:
-    """The triples of one file, by subject, and where each subject stands in the file."""
+class _Nif:
+    """Contexts and phrases in the triples of one file."""
 
-    def __init__(self, data: bytes, syntax: RdfFormat, *, base: str | None, source: str) -> None:
-        self.source = source
-        self.data = data
-        self.error: InputError | None = None
-        self.bad_lines: dict[str, tuple[int, str]] = {}  # IRI without fragment -> first bad line
-        self.subjects: dict[Node, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        self._lines: dict[str, int] | None = None
-        self._phrases: dict[Term, list[Node]] | None = None
-        self._read(syntax, base)
+    def __init__(self, graph: RdfFile) -> None:
+        self.graph = graph
+        self.source = graph.source
+        self.subjects = graph.subjects
+        self.line = graph.line
+        self.bad_lines = graph.bad_lines
+        self._phrases: dict[Term, list[Node]] = defaultdict(list)
+        for subject, properties in self.subjects.items():
+            for target in properties.get(_REFERENCE_CONTEXT, ()):
+                self._phrases[target].append(subject)
 
-    def _read(self, syntax: RdfFormat, base: str | None) -> None:
-        try:
-            self._add(parse(self.data, format=syntax, base_iri=base))
-        except SyntaxError as exc:
-            self.subjects.clear()
-            if syntax not in _LINE_BY_LINE:
-                message = f"not valid {_LABELS[syntax]}: {_syntax_message(exc)}; no document of this file is loaded"
-                self.error = InputError(self.source, exc.lineno, message)
-            else:
-                self._read_lines(syntax, base)
-
-    def _read_lines(self, syntax: RdfFormat, base: str | None) -> None:
-        for number, raw in enumerate(self.data.split(b"\n"), start=1):
-            try:
-                self._add(parse(raw, format=syntax, base_iri=base))
-            except SyntaxError as exc:
-                subject = _NTRIPLES_SUBJECT.match(raw)
-                message = f"not valid {_LABELS[syntax]}: {_syntax_message(exc)}"
-                if subject is None:
-                    self.error = InputError(self.source, number, f"{message}; no document of this file is loaded")
-                    return
-                stem = subject[1].decode("utf-8", "replace").split("#", 1)[0]
-                self.bad_lines.setdefault(stem, (number, message))
-
-    def _add(self, quads: Iterator) -> None:
-        for quad in quads:
-            self.subjects[quad.subject][quad.predicate.value].append(quad.object)
+    def phrases(self, context: Node) -> list[Node]:
+        return self._phrases.get(context, [])
 
     def contexts(self) -> list[Node]:
         found: dict[Node, None] = {}
@@ -162,27 +112,12 @@ class _Graph:
         if self.bad_lines and any(stem not in stems for stem in self.bad_lines):
             stem = next(s for s in self.bad_lines if s not in stems)
             line, message = self.bad_lines[stem]
-            self.error = InputError(self.source, line, f"{message}; no document of this file is loaded")
+            self.graph.error = InputError(self.source, line, f"{message}; no document of this file is loaded")
             return []
         return texts
 
-    def phrases(self, context: Node) -> list[Node]:
-        if self._phrases is None:
-            self._phrases = defaultdict(list)
-            for subject, properties in self.subjects.items():
-                for target in properties.get(_REFERENCE_CONTEXT, ()):
-                    self._phrases[target].append(subject)
-        return self._phrases.get(context, [])
 
-    def line(self, node: Node) -> int | None:
-        if not isinstance(node, NamedNode):
-            return None
-        if self._lines is None:
-            self._lines = _subject_lines(self.data)
-        return self._lines.get(node.value)
-
-
-def _document(graph: _Graph, context: Node) -> Item:
+def _document(graph: _Nif, context: Node) -> Item:
     source = graph.source
     try:
         if not isinstance(context, NamedNode):
@@ -213,7 +148,7 @@ def _document(graph: _Graph, context: Node) -> Item:
     return Document(doc_id, text, links, source=source, annotator=annotator, repairs=tuple(repairs))
 
 
-def _doc_id(graph: _Graph, context: NamedNode) -> str:
+def _doc_id(graph: _Nif, context: NamedNode) -> str:
     for url in graph.subjects.get(context, {}).get(_SOURCE_URL, ()):
         for identifier in graph.subjects.get(url, {}).get(_IDENTIFIER, ()):  # type: ignore[call-overload]
             if isinstance(identifier, Literal) and identifier.value:
@@ -221,7 +156,7 @@ def _doc_id(graph: _Graph, context: NamedNode) -> str:
     return context.value.split("#", 1)[0]
 
 
-def _stated_links(graph: _Graph, context: Node, text: str) -> tuple[list[Stated], list[Repair]]:
+def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], list[Repair]]:
     stated: list[Stated] = []
     repairs: list[Repair] = []
     for phrase in graph.phrases(context):
@@ -236,11 +171,15 @@ def _stated_links(graph: _Graph, context: Node, text: str) -> tuple[list[Stated]
         begin, end, from_iri = _offsets(properties, phrase)
         if from_iri:
             message = f"phrase {_name(phrase)} has no nif:beginIndex/nif:endIndex; took [{begin},{end}) from its IRI"
-            repairs.append(Repair(RepairKind.OFFSETS_FROM_IRI, message, graph.source, graph.line(phrase), _value(phrase)))
+            repairs.append(
+                Repair(RepairKind.OFFSETS_FROM_IRI, message, graph.source, graph.line(phrase), _value(phrase))
+            )
         anchor = _literal(properties, _ANCHOR_OF, phrase)
         if anchor is None:
             if not 0 <= begin < end <= len(text):
-                raise _Bad(phrase, f"phrase {_name(phrase)} has no nif:anchorOf, and [{begin},{end}) is outside the text")
+                raise _Bad(
+                    phrase, f"phrase {_name(phrase)} has no nif:anchorOf, and [{begin},{end}) is outside the text"
+                )
             anchor = text[begin:end]
             message = f"phrase {_name(phrase)} has no nif:anchorOf; took the text {anchor!r} at [{begin},{end})"
             repairs.append(Repair(RepairKind.ANCHOR_MISSING, message, graph.source, graph.line(phrase), _value(phrase)))
@@ -345,7 +284,7 @@ def _iri(properties: dict[str, list[Term]], predicate: str, node: Node) -> str |
 
 def _annotator(settled: Settled) -> tuple[tuple[Link, ...], str | None]:
     """Links in text order (RDF has none), with a shared annotator lifted to the document."""
-    links = sorted(settled.links, key=lambda l: (not l.placed, l.begin or 0, l.end or 0, l.resource, l.surface))
+    links = sorted(settled.links, key=lambda lk: (not lk.placed, lk.begin or 0, lk.end or 0, lk.resource, lk.surface))
     annotators = {link.annotator for link in links}
     if len(annotators) == 1:
         (shared,) = annotators
@@ -361,27 +300,6 @@ def _context_note(context: NamedNode, text: str) -> str | None:
     if not end:
         return f"context <{context.value}> has no end index in its IRI; the text has {len(text)} characters"
     return None
-
-
-def _subject_lines(data: bytes) -> dict[str, int]:
-    """Line of the first statement about each IRI written in full at the start of a line,
-    and of prefixed names expanded with the file's prefixes (Turtle, TriG, N3, N-Triples)."""
-    text = data.decode("utf-8", "replace")
-    prefixes = dict(re.findall(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text))
-    lines: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        match = re.match(r"\s*(?:<([^>\s]*)>|([\w.-]*):([^\s;,]*))", line)
-        if match is None:
-            continue
-        iri = match[1] if match[1] is not None else prefixes.get(match[2], "\x00") + match[3]
-        lines.setdefault(iri, number)
-    return lines
-
-
-def _syntax_message(exc: SyntaxError) -> str:
-    # The line is in path:line already; keep the column, drop pyoxigraph's own preamble.
-    message = " ".join(str(exc.args[0] if exc.args else exc).split())
-    return _PARSER_PLACE.sub(lambda m: f"column {m[1]}: ", message, count=1)
 
 
 def _name(node: Node) -> str:

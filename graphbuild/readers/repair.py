@@ -158,7 +158,10 @@ def _resource(link: Link) -> tuple[Link, tuple[RepairKind, str] | None]:
     doubled = _DOUBLED.match(iri)
     if doubled and iri_problem(doubled[1]) is None:
         fixed = doubled[1]
-        return replace(link, resource=fixed), (RepairKind.RESOURCE_DOUBLED, f"{iri} holds a doubled prefix; linked {fixed}")
+        return replace(link, resource=fixed), (
+            RepairKind.RESOURCE_DOUBLED,
+            f"{iri} holds a doubled prefix; linked {fixed}",
+        )
     page = _DBPEDIA_PAGE.match(iri)
     if page:
         fixed = f"{page[1]}/resource/{page[2]}"
@@ -196,8 +199,13 @@ def _fit(text: str, link: Link, units: _Units) -> tuple[Link, tuple[RepairKind, 
             f"anchor {anchor!r} is not at {stated} (text there: {there}); "
             f"took {found!r} at [{nearest},{nearest + len(anchor)}), {_characters(abs(nearest - begin))} away"
         )
-        return replace(link, surface=found, begin=nearest, end=nearest + len(anchor)), (RepairKind.OFFSETS_MOVED, message)
-    message = f"anchor {anchor!r} is not at {stated} and occurs nowhere in the text; kept as a document-level annotation"
+        return replace(link, surface=found, begin=nearest, end=nearest + len(anchor)), (
+            RepairKind.OFFSETS_MOVED,
+            message,
+        )
+    message = (
+        f"anchor {anchor!r} is not at {stated} and occurs nowhere in the text; kept as a document-level annotation"
+    )
     return replace(link, begin=None, end=None), (RepairKind.UNPLACED, message)
 
 
@@ -226,7 +234,9 @@ def _fold(value: str) -> str:
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in value)
 
 
-def _one_per_span(links: list[Link], stated: Sequence[Stated], repairs: list[Repair], source: str) -> Settled | InputError:
+def _one_per_span(
+    links: list[Link], stated: Sequence[Stated], repairs: list[Repair], source: str
+) -> Settled | InputError:
     kept: list[Link] = []
     by_span: dict[tuple[int, int], Link] = {}
     for link, item in zip(links, stated):

@@ -78,7 +78,9 @@ def _per_line(content: str, source: str) -> Iterator[Item]:
             yield InputError(source, number, _json_problem(exc))
             continue
         if not isinstance(value, dict) or "id" not in value:
-            yield InputError(source, number, "a file of several responses needs one JSON object per line, each with an \"id\"")
+            yield InputError(
+                source, number, 'a file of several responses needs one JSON object per line, each with an "id"'
+            )
             continue
         yield _response(value, value["id"], source=source, line=number, resource_lines=None)
 
@@ -91,16 +93,16 @@ def _response(value: object, raw_id: object, *, source: str, line: int, resource
         return InputError(source, line, f"the id must be a non-empty string or an integer, not {raw_id!r}")
     text = value.get("@text")
     if not isinstance(text, str):
-        return InputError(source, line, "the response has no \"@text\" string: is this a Spotlight /annotate response?")
+        return InputError(source, line, 'the response has no "@text" string: is this a Spotlight /annotate response?')
     if text_problem(text):
-        return InputError(source, line, f"\"@text\" {text_problem(text)}")
+        return InputError(source, line, f'"@text" {text_problem(text)}')
     resources = value.get("Resources")
     if resources is None:
         resources = []
     elif isinstance(resources, dict):
         resources = [resources]
     elif not isinstance(resources, list):
-        return InputError(source, line, "\"Resources\" must be a list of resources")
+        return InputError(source, line, '"Resources" must be a list of resources')
     if resource_lines is None or len(resource_lines) != len(resources):
         resource_lines = [line] * len(resources)
     to_chars = _utf16_to_chars(text)
@@ -118,17 +120,17 @@ def _response(value: object, raw_id: object, *, source: str, line: int, resource
 
 def _link(resource: object, to_chars: list[int] | None, line: int) -> Link | str:
     if not isinstance(resource, dict):
-        return "expected an object with \"@URI\", \"@surfaceForm\" and \"@offset\""
+        return 'expected an object with "@URI", "@surfaceForm" and "@offset"'
     uri, surface = resource.get("@URI"), resource.get("@surfaceForm")
     if not isinstance(uri, str):
-        return "no \"@URI\" string"
+        return 'no "@URI" string'
     if not isinstance(surface, str):
-        return "no \"@surfaceForm\" string"
+        return 'no "@surfaceForm" string'
     if "@offset" not in resource:
-        return "no \"@offset\""
+        return 'no "@offset"'
     offset = offset_value(resource["@offset"])
     if isinstance(offset, str):
-        return f"\"@offset\": {offset}"
+        return f'"@offset": {offset}'
     begin = _to_chars(offset, to_chars)
     values: dict[str, object] = {}
     for key, field, parse in (
@@ -143,7 +145,7 @@ def _link(resource: object, to_chars: list[int] | None, line: int) -> Link | str
             values[field] = parsed
     types = _types(resource.get("@types"))
     if isinstance(types, str):
-        return f"\"@types\": {types}"
+        return f'"@types": {types}'
     return Link(surface=surface, resource=uri, begin=begin, end=begin + len(surface), types=types, line=line, **values)  # type: ignore[arg-type]
 
 

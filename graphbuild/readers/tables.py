@@ -108,13 +108,17 @@ def _rows(data: bytes, *, source: str, name: str) -> tuple[list[str], list[tuple
                 rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as exc:
-        return InputError(source, start, f"not valid {'TSV' if delimiter == chr(9) else 'CSV'}: {exc}; no row of this table is loaded")
+        return InputError(
+            source, start, f"not valid {'TSV' if delimiter == chr(9) else 'CSV'}: {exc}; no row of this table is loaded"
+        )
     if not rows:
         return InputError(source, 1, f"no header row; expected the columns {', '.join(COLUMNS)}")
     return rows[0][1], rows[1:]
 
 
-def _columns(header: list[str], known: tuple[str, ...], required: tuple[str, ...], source: str) -> dict[str, int] | InputError:
+def _columns(
+    header: list[str], known: tuple[str, ...], required: tuple[str, ...], source: str
+) -> dict[str, int] | InputError:
     names = [cell.strip().lower() for cell in header]
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -127,7 +131,9 @@ def _columns(header: list[str], known: tuple[str, ...], required: tuple[str, ...
     return {name: index for index, name in enumerate(names)}
 
 
-def _take_row(docs: dict[str, _Doc], columns: dict[str, int], row: list[str], line: int, source: str) -> InputError | None:
+def _take_row(
+    docs: dict[str, _Doc], columns: dict[str, int], row: list[str], line: int, source: str
+) -> InputError | None:
     cells = {name: row[index] if index < len(row) else "" for name, index in columns.items()}
     doc_id = cells["id"].strip()
     if not doc_id:
@@ -143,7 +149,9 @@ def _take_row(docs: dict[str, _Doc], columns: dict[str, int], row: list[str], li
     return None
 
 
-def _row_problem(doc: _Doc, cells: dict[str, str], row: list[str], columns: dict[str, int], line: int) -> Link | str | None:
+def _row_problem(
+    doc: _Doc, cells: dict[str, str], row: list[str], columns: dict[str, int], line: int
+) -> Link | str | None:
     if len(row) != len(columns):
         return f"expected {len(columns)} fields ({', '.join(columns)}), found {len(row)}"
     text = cells.get("text", "")
@@ -226,7 +234,9 @@ def _document(doc_id: str, doc: _Doc, side: tuple[str, int] | None, source: str,
     text = doc.text
     if side is not None:
         if text is not None and text != side[0]:
-            return InputError(source, doc.text_line, f"the text of {doc_id!r} differs from the side file's (line {side[1]})")
+            return InputError(
+                source, doc.text_line, f"the text of {doc_id!r} differs from the side file's (line {side[1]})"
+            )
         text = side[0]
     if text is None:
         name = f"{Path(path.name.removesuffix('.gz')).stem}.texts.csv" if path else "NAME.texts.csv"
