@@ -1,0 +1,459 @@
+"""Real SPARQL servers for tests, and a server that fails on purpose (a pytest plugin).
+
+- ``start_oxigraph(folder)`` / ``start_virtuoso(folder)``: context managers that start the
+  server on a free 127.0.0.1 port with its data in ``folder``, wait until it answers, yield a
+  ``SparqlServer`` (``query_url``, ``update_url``, ``load(path, graph)``, ``stop()``) and stop
+  it after. Oxigraph is the ``oxigraph`` package from PyPI (``oxigraph serve``); Virtuoso is
+  Debian's ``virtuoso-opensource`` (``virtuoso-t`` with its own ``virtuoso.ini``, loaded with
+  the bulk loader through ``isql-vt``). Missing binaries skip the test with the reason.
+- Fixtures ``oxigraph_server`` and ``virtuoso_server``: one of each per session, empty;
+  tests load what they need into graphs of their own.
+- ``FaultServer``: a tiny HTTP server on 127.0.0.1 that plays a script of misbehaviours
+  (``Reply``, ``Hang``, ``Trickle``, ``Partial``, ``Close``) and then passes requests on to
+  a real upstream endpoint, recording every request. Fixture ``fault_server`` makes them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+_HOST = "127.0.0.1"
+_RDF_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads", ".trig": "application/trig"}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until(ready: Callable[[], bool], process: subprocess.Popen, what: str, timeout: float, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            raise RuntimeError(f"{what} exited with status {process.returncode} while starting:\n{tail}")
+        if ready():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+
+
+def _answers(url: str) -> bool:
+    query = urllib.parse.urlencode({"query": "ASK {}"}).encode()
+    request = urllib.request.Request(url, data=query, headers={"Accept": "application/sparql-results+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+@dataclass
+class SparqlServer:
+    """A running server: where to send queries and updates, and how to load data into it."""
+
+    name: str
+    query_url: str
+    update_url: str
+    folder: Path
+    process: subprocess.Popen
+
+    loaded: set[tuple[Path, str | None]] = field(default_factory=set)
+
+    def load(self, path: Path, graph: str | None = None) -> None:
+        raise NotImplementedError
+
+    def ensure_loaded(self, path: Path, graph: str | None = None) -> None:
+        """Load a file once per server, however many tests (or modules) ask for it."""
+        key = (path.resolve(), graph)
+        if key not in self.loaded:
+            self.load(path, graph)
+            self.loaded.add(key)
+
+    def select(self, query: str) -> list[dict[str, dict[str, str]]]:
+        """SPARQL JSON bindings of a SELECT, for tests that look inside the server."""
+        data = urllib.parse.urlencode({"query": query}).encode()
+        request = urllib.request.Request(self.query_url, data=data, headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["results"]["bindings"]
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+class OxigraphServer(SparqlServer):
+    def load(self, path: Path, graph: str | None = None) -> None:
+        """Add an RDF file to ``graph`` (the default graph when None) through the Graph Store protocol."""
+        target = f"graph={urllib.parse.quote(graph, safe='')}" if graph else "default"
+        content_type = _RDF_TYPES[path.suffix.lower()]
+        request = urllib.request.Request(
+            f"{self.query_url.rsplit('/', 1)[0]}/store?{target}", data=path.read_bytes(), method="POST",
+            headers={"Content-Type": content_type},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status in (200, 201, 204), response.status
+
+
+class VirtuosoServer(SparqlServer):
+    sql_port: int = 0
+
+    def load(self, path: Path, graph: str | None = None) -> None:
+        """Bulk-load an RDF file into ``graph`` (Virtuoso has no unnamed graph: None means ``urn:default``)."""
+        inbox = self.folder / "load" / f"{time.monotonic_ns()}"
+        inbox.mkdir(parents=True)
+        shutil.copy(path, inbox / path.name)
+        graph = graph or "urn:default"
+        self.isql(
+            f"ld_dir({_sql(str(inbox))}, {_sql(path.name)}, {_sql(graph)});\n"
+            "rdf_loader_run();\ncheckpoint;\n"
+        )
+        failed = f"FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL AND ll_file LIKE {_sql(str(inbox) + '%')}"
+        if self.isql(f"SELECT COUNT(*) {failed};").strip() != "0":
+            raise RuntimeError(f"Virtuoso could not load {path}:\n{self.isql(f'SELECT ll_file, ll_error {failed};')}")
+
+    def isql(self, sql: str) -> str:
+        """Run SQL through ``isql-vt`` as dba; raises with its output when it reports an error."""
+        done = subprocess.run(
+            ["isql-vt", f"{_HOST}:{self.sql_port}", "dba", "dba", "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF"],
+            input=sql, capture_output=True, text=True, timeout=120, check=False,
+        )
+        output = done.stdout + done.stderr
+        if done.returncode != 0 or "*** Error" in output:
+            raise RuntimeError(f"isql-vt failed ({done.returncode}):\n{output}")
+        return output
+
+
+def _sql(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _require(binary: str, hint: str) -> str:
+    found = shutil.which(binary)
+    if found is None:
+        pytest.skip(f"{binary} not found: {hint}")
+    return found
+
+
+def _oxigraph_binary() -> str:
+    beside = Path(sys.executable).with_name("oxigraph")
+    if beside.exists():
+        return str(beside)
+    return _require("oxigraph", "pip install oxigraph (the test extras have it)")
+
+
+@contextmanager
+def start_oxigraph(folder: Path, *, union_default_graph: bool = False, timeout: float = 30) -> Iterator[OxigraphServer]:
+    """``oxigraph serve`` on a free port with its store in ``folder``."""
+    binary = _oxigraph_binary()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = [binary, "serve", "--location", str(folder / "data"), "--bind", f"{_HOST}:{port}"]
+    if union_default_graph:
+        command.append("--union-default-graph")
+    log = folder / "oxigraph.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    base = f"http://{_HOST}:{port}"
+    server = OxigraphServer("oxigraph", f"{base}/query", f"{base}/update", folder, process)
+    try:
+        _wait_until(lambda: _answers(server.query_url), process, "oxigraph serve", timeout, log)
+        yield server
+    finally:
+        _stop(process)
+
+
+_VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = {host}:{sql_port}
+DisableUnixSocket = 1
+DirsAllowed = ., {folder}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+CheckpointInterval = 0
+ThreadsPerQuery = 2
+
+[HTTPServer]
+ServerPort = {host}:{http_port}
+ServerRoot = {db}
+ServerThreads = 4
+MaxClientConnections = 4
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryExecutionTime = 60
+"""
+
+
+@contextmanager
+def start_virtuoso(folder: Path, *, max_rows: int = 10_000, timeout: float = 60) -> Iterator[VirtuosoServer]:
+    """``virtuoso-t`` in the foreground on free ports, its database and ``virtuoso.ini`` in ``folder``.
+
+    ``max_rows`` is the endpoint's ResultSetMaxRows: 10,000 as on dbpedia.org.
+    """
+    binary = _require("virtuoso-t", "apt-get install virtuoso-opensource (.ci/run does)")
+    _require("isql-vt", "apt-get install virtuoso-opensource (.ci/run does)")
+    folder = folder.resolve()
+    db = folder / "db"
+    db.mkdir(parents=True, exist_ok=True)
+    (folder / "load").mkdir(exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(_VIRTUOSO_INI.format(db=db, folder=folder, host=_HOST, sql_port=sql_port, http_port=http_port, max_rows=max_rows))
+    log = folder / "virtuoso-t.out"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [binary, "+foreground", "+configfile", str(ini)], cwd=db, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    base = f"http://{_HOST}:{http_port}"
+    server = VirtuosoServer("virtuoso", f"{base}/sparql", f"{base}/sparql", folder, process)
+    server.sql_port = sql_port
+    try:
+        _wait_until(lambda: _answers(server.query_url), process, "virtuoso-t", timeout, db / "virtuoso.log")
+        yield server
+    finally:
+        _stop(process, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """One empty ``oxigraph serve`` for the session (queries see the default graph)."""
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """One empty Virtuoso for the session (its default graph is the union of all graphs)."""
+    with start_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+# --- a server that misbehaves on purpose ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer at once with this status, headers and body."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Accept the request and never answer (until the server stops)."""
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """Send a 200 with headers, then one byte every ``interval`` seconds, for ever."""
+
+    interval: float = 0.2
+
+
+@dataclass(frozen=True)
+class Close:
+    """Read the request and close the connection without a word."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Pass the request upstream, keep ``keep`` of the rows, and say so as Virtuoso does on an anytime timeout."""
+
+    keep: float = 0.5
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A request the fault server received."""
+
+    at: float
+    path: str
+    form: dict[str, list[str]]
+    answered: str
+
+    @property
+    def query(self) -> str:
+        return self.form.get("query", [""])[0]
+
+    @property
+    def resources(self) -> int:
+        """How many resources the batch query asked about (IRIs in its first VALUES ?r)."""
+        first = self.query.split("VALUES ?r {", 1)
+        return first[1].split("}", 1)[0].count("<") if len(first) == 2 else 0
+
+
+Behaviour = Reply | Hang | Trickle | Close | Partial
+
+
+class FaultServer:
+    """Plays ``script`` one behaviour per request, then proxies to ``upstream`` (or answers 503)."""
+
+    def __init__(self, script: Sequence[Behaviour] = (), upstream: str | None = None) -> None:
+        self.script = list(script)
+        self.upstream = upstream
+        self.requests: list[Seen] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer((_HOST, 0), self._handler())
+        self._httpd.daemon_threads = True
+        self.url = f"http://{_HOST}:{self._httpd.server_address[1]}/sparql"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fault-server", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def _next(self) -> Behaviour | None:
+        with self._lock:
+            return self.script.pop(0) if self.script else None
+
+    def _record(self, path: str, body: bytes, answered: str) -> None:
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        with self._lock:
+            self.requests.append(Seen(time.monotonic(), path, form, answered))
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fault = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                behaviour = fault._next()
+                fault._record(self.path, body, type(behaviour).__name__ if behaviour else "Proxy")
+                fault._play(self, behaviour, body)
+
+            do_GET = do_POST
+
+        return Handler
+
+    def _play(self, handler: BaseHTTPRequestHandler, behaviour: Behaviour | None, body: bytes) -> None:
+        if isinstance(behaviour, Hang):
+            self._stopping.wait()
+        elif isinstance(behaviour, Close):
+            handler.close_connection = True
+        elif isinstance(behaviour, Trickle):
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/sparql-results+json")
+            handler.send_header("Content-Length", "100000000")
+            handler.end_headers()
+            while not self._stopping.wait(behaviour.interval):
+                try:
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                except OSError:
+                    return
+        elif isinstance(behaviour, Reply):
+            _send(handler, behaviour.status, behaviour.headers, behaviour.body)
+        elif isinstance(behaviour, Partial):
+            status, headers, answer = self._proxy(handler, body)
+            data = json.loads(answer)
+            rows = data["results"]["bindings"]
+            data["results"]["bindings"] = rows[: int(len(rows) * behaviour.keep)]
+            headers = {
+                "Content-Type": "application/sparql-results+json",
+                "X-SQL-State": "S1TAT",
+                "X-SQL-Message": "RC...: Returning incomplete results, query interrupted by result timeout.  Activity:  1.2M rnd",
+                "X-Exec-Milliseconds": "2042",
+            }
+            _send(handler, status, headers, json.dumps(data).encode())
+        elif self.upstream is not None:
+            status, headers, answer = self._proxy(handler, body)
+            _send(handler, status, {"Content-Type": headers.get("Content-Type", "application/octet-stream")}, answer)
+        else:
+            _send(handler, 503, {"Content-Type": "text/plain"}, b"no upstream")
+
+    def _proxy(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        assert self.upstream is not None, "this behaviour needs an upstream endpoint"
+        request = urllib.request.Request(
+            self.upstream, data=body, method="POST",
+            headers={"Content-Type": handler.headers.get("Content-Type", ""), "Accept": "application/sparql-results+json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers.items()), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers.items()), exc.read()
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.fixture
+def fault_server() -> Iterator[Callable[..., FaultServer]]:
+    """Make fault servers: ``fault_server([Reply(500), ...], upstream=url)``; all stop after the test."""
+    made: list[FaultServer] = []
+
+    def make(script: Sequence[Behaviour] = (), upstream: str | None = None) -> FaultServer:
+        server = FaultServer(script, upstream)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
