@@ -122,13 +122,7 @@ def ingest(
         report = ingest_mod.ingest(
             sources, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=advance
         )
-    for error in report.errors:
-        typer.echo(str(error), err=True)
-    if not quiet:
-        for note in report.notes:
-            typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)
-        for repair in report.repairs:
-            typer.echo(str(repair), err=True)
+    _print_problems(report, quiet)
     extras = [
         f"{_plural(count, what)}"
         for count, what in ((report.duplicates, "duplicate"), (len(report.repairs) - report.duplicates, "repair"))
@@ -233,6 +227,17 @@ def export(
             typer.echo(f"wrote {output} ({fmt.value})", err=True)
 
 
+def _print_problems(report: ingest_mod.IngestReport, quiet: bool) -> None:
+    """Errors always; notes and repairs unless --quiet. All on stderr, as ``path:line: …``."""
+    for error in report.errors:
+        typer.echo(str(error), err=True)
+    if not quiet:
+        for note in report.notes:
+            typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)
+        for repair in report.repairs:
+            typer.echo(str(repair), err=True)
+
+
 def _export_parts(store: Path, fmt: export_mod.ExportFormat, output: Path | None, document: str | None) -> None:
     if output is None or document is not None or fmt is not export_mod.ExportFormat.NQUADS:
         raise GraphbuildError("--split and --gzip write N-Quads files for the whole store into the folder --output: "
@@ -258,8 +263,7 @@ def convert(
         report, files = convert_mod.convert(
             paths, output=output, format=format, base=base, split=split, gzip=gzip, progress=advance
         )
-    for error in report.errors:
-        typer.echo(str(error), err=True)
+    _print_problems(report, quiet)
     typer.echo(
         f"{_plural(report.loaded, 'document')} written to {_plural(len(files), 'file')} in {output}, "
         f"{report.failed} failed, {report.empty} empty; {_plural(report.mentions, 'mention')}, {report.unplaced} unplaced"

@@ -6,12 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from graphbuild.errors import InputError
 from graphbuild.files import PartWriter
 from graphbuild.ingest import IngestReport, Prepared, Progress, prepared
 from graphbuild.model import provenance_nquads, run_iri, run_nquads
 from graphbuild.readers import InputFormat
-from graphbuild.records import Skipped
 from graphbuild.vocab import DEFAULT_BASE
 
 
@@ -44,12 +42,10 @@ def convert(
                 report.loaded += 1
                 report.mentions += item.graph.mentions
                 report.unplaced += item.graph.unplaced
-            elif isinstance(item, InputError):
-                report.failed += 1
-                report.errors.append(item)
-            elif isinstance(item, Skipped):
-                report.empty += 1
-                report.notes.append(item)
+                report.repairs.extend(item.repairs)
+                report.dropped += item.dropped
+            else:
+                report.count_problem(item)
             if progress is not None:
                 progress(item)
     return report, writer.paths

@@ -59,6 +59,15 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def count_problem(self, item: InputError | Skipped) -> None:
+        """Count a document that could not be read, or a source that held none."""
+        if isinstance(item, InputError):
+            self.failed += 1
+            self.errors.append(item)
+        else:
+            self.empty += 1
+            self.notes.append(item)
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -203,14 +212,10 @@ class _Writer:
         self._chars = 0
 
     def take(self, item: Item) -> None:
-        if isinstance(item, InputError):
-            self.report.failed += 1
-            self.report.errors.append(item)
-        elif isinstance(item, Skipped):
-            self.report.empty += 1
-            self.report.notes.append(item)
-        else:
+        if isinstance(item, Prepared):
             self._write(item)
+        else:
+            self.report.count_problem(item)
 
     def _write(self, item: Prepared) -> None:
         graph = item.graph
