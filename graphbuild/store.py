@@ -24,8 +24,8 @@ DEFAULT_STORE = Path("graphbuild-store")
 STORE_ENV = "GRAPHBUILD_STORE"
 
 _CONTENT_HASH = NamedNode(CONTENT_HASH)
-_ARG = NamedNode(GB + "fn/arg")
-_TERM = NamedNode(GB + "fn/term")
+_OLD = NamedNode(GB + "fn/old")
+_NEW = NamedNode(GB + "fn/new")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,23 +113,22 @@ class GraphStore:
 
     def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
         """Remove ``graphs`` with their metadata and add ``quads``, in one transaction."""
-        graph_values = " ".join(str(i) for i in range(len(graphs)))
-        quad_values = " ".join(str(i) for i in range(len(quads)))
-        update = (
-            f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {graph_values} }} "
-            f"BIND(<{_ARG.value}>(?i) AS ?g) GRAPH ?g {{ ?s ?p ?o }} }};\n"
-            f"DELETE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g ?p ?o }} }} WHERE {{ VALUES ?i {{ {graph_values} }} "
-            f"BIND(<{_ARG.value}>(?i) AS ?g) GRAPH <{METADATA_GRAPH.value}> {{ ?g ?p ?o }} }};\n"
+        # The quads to remove are read first and named one by one in the update: a pattern
+        # on a function-bound ?g would make Oxigraph scan every graph of the store.
+        old = [q for graph in graphs for q in self._store.quads_for_pattern(None, None, None, graph)]
+        old += [q for graph in graphs for q in self._store.quads_for_pattern(graph, None, None, METADATA_GRAPH)]
+        update = ";\n".join(
+            f"{verb} {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {' '.join(map(str, range(len(rows))))} }} "
+            f"BIND(<{function.value}>(?i, 0) AS ?s) BIND(<{function.value}>(?i, 1) AS ?p) "
+            f"BIND(<{function.value}>(?i, 2) AS ?o) BIND(<{function.value}>(?i, 3) AS ?g) }}"
+            for verb, function, rows in (("DELETE", _OLD, old), ("INSERT", _NEW, quads))
+            if rows
         )
-        if quads:
-            update += (
-                f"INSERT {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {quad_values} }} "
-                f"BIND(<{_TERM.value}>(?i, 0) AS ?s) BIND(<{_TERM.value}>(?i, 1) AS ?p) "
-                f"BIND(<{_TERM.value}>(?i, 2) AS ?o) BIND(<{_TERM.value}>(?i, 3) AS ?g) }}"
-            )
+        if not update:
+            return
         functions = {
-            _ARG: lambda i: graphs[int(i.value)],
-            _TERM: lambda i, k: quads[int(i.value)][int(k.value)],
+            _OLD: lambda i, k: old[int(i.value)][int(k.value)],
+            _NEW: lambda i, k: quads[int(i.value)][int(k.value)],
         }
         self._write(lambda: self._store.update(update, custom_functions=functions))
         for graph in graphs:
