@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from graphbuild.ingest import ingest
 from graphbuild.store import GraphStore
-from servers import VirtuosoServer
+
+if TYPE_CHECKING:
+    from servers import VirtuosoServer
 
 pytest_plugins = ["servers"]  # real SPARQL servers and fault servers (tests/servers.py)
 

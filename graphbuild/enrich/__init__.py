@@ -13,12 +13,12 @@ from graphbuild.enrich.query import Aspect, Selection, parse_aspects, parse_lang
 from graphbuild.enrich.run import BATCH_SIZE, EnrichReport, enrich
 
 __all__ = [
-    "Aspect",
     "BATCH_SIZE",
     "DEFAULT_ENDPOINT",
+    "Aspect",
     "DumpSource",
-    "EnrichReport",
     "Endpoint",
+    "EnrichReport",
     "FetchError",
     "RetryPolicy",
     "Selection",

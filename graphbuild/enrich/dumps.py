@@ -19,9 +19,9 @@ from typing import IO
 import pyoxigraph
 from pyoxigraph import NamedNode, QuerySolutions, Triple
 
-from graphbuild.errors import EnrichError, InputError
 from graphbuild.enrich.fetch import Answer
 from graphbuild.enrich.query import ABSTRACT, DISAMBIGUATES, LABEL, REDIRECTS, SAME_AS, SUBJECT, TYPE
+from graphbuild.errors import EnrichError, InputError
 
 _KEPT_PREDICATES = frozenset({LABEL, TYPE, ABSTRACT, SUBJECT, REDIRECTS, DISAMBIGUATES, SAME_AS})
 _OPENERS: dict[str, Callable[[Path], IO[bytes]]] = {

@@ -28,8 +28,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
-from graphbuild.errors import EnrichError
 from graphbuild.enrich.query import Row, Term
+from graphbuild.errors import EnrichError
 
 DEFAULT_ENDPOINT = "https://dbpedia.org/sparql"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -50,6 +50,9 @@ class RetryPolicy:
     def wait(self, attempt: int) -> float:
         """The pause before try number ``attempt + 2``: backoff, doubled each time, capped."""
         return min(self.backoff * 2**attempt, self.max_backoff)
+
+
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +85,14 @@ class Endpoint:
     """A remote SPARQL endpoint; ``select`` retries per ``policy`` and counts its requests."""
 
     def __init__(self, url: str, *, policy: RetryPolicy | None = None) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise EnrichError(f"--endpoint: {url!r} is not an http(s) URL")
         try:
             self.source = NamedNode(url)
         except ValueError:
             raise EnrichError(f"--endpoint: {url!r} is not a valid URL") from None
-        if not url.startswith(("http://", "https://")):
-            raise EnrichError(f"--endpoint: {url!r} is not an http(s) URL")
         self.url = url
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or DEFAULT_POLICY
         self.requests = 0
 
     @property

@@ -80,56 +80,77 @@ def parse_aspects(text: str) -> frozenset[Aspect]:
     return frozenset(aspects)
 
 
-def batch_query(resources: Sequence[NamedNode], selection: Selection, *, page: tuple[int, int] | None = None) -> str:
-    """The SELECT ?r ?p ?o ?src for a batch; ``page`` = (limit, offset) orders and slices it.
+# Each branch of the batch query binds one of these variables: its predicate is a constant
+# in the pattern (so engines look each resource up in their index; Oxigraph scans the whole
+# store for ``VALUES ?p { … } ?r ?p ?o``), and no BIND is needed (Virtuoso 7.2 fails on
+# ``BIND`` beside ``FILTER`` in UNION branches).
+_BRANCHES: tuple[tuple[str, NamedNode, Aspect | None, str], ...] = (
+    ("label", LABEL, Aspect.LABELS, "languages"),
+    ("abstract", ABSTRACT, Aspect.ABSTRACTS, "languages"),
+    ("type", TYPE, Aspect.TYPES, "iri"),
+    ("category", SUBJECT, Aspect.CATEGORIES, "iri"),
+    ("target", REDIRECTS, Aspect.REDIRECTS, "iri"),
+    # A disambiguation page is always flagged: it is what makes a link plainly wrong.
+    ("option", DISAMBIGUATES, None, "iri"),
+    ("wikidata", SAME_AS, Aspect.SAMEAS, "wikidata"),
+)
+_PREDICATES = {name: predicate for name, predicate, _, _ in _BRANCHES}
+_VARIABLES = ("r", *_PREDICATES, "src", "src_label")
 
-    A row with ``?src`` unbound is the triple ``?r ?p ?o``; a row with ``?src`` bound says
-    ``?src`` redirects to ``?r``, with ``?o`` one of ``?src``'s labels when it has any.
+
+def batch_query(resources: Sequence[NamedNode], selection: Selection, *, page: tuple[int, int] | None = None) -> str:
+    """The SELECT for a batch; ``page`` = (limit, offset) orders it and takes a slice.
+
+    Each row binds ``?r`` and one more variable: ``?label``, ``?type``… is the object of
+    that predicate; ``?src`` is a page redirecting to ``?r``, with ``?src_label`` one of
+    its labels when it has any.
     """
     values = "VALUES ?r { " + " ".join(str(NamedNode(r.value)) for r in resources) + " }"
-    languages = " || ".join(f"LANGMATCHES(LANG(?o), {Literal(tag)})" for tag in selection.languages)
-    aspects = selection.aspects
     branches = []
-    worded = [p for aspect, p in ((Aspect.LABELS, LABEL), (Aspect.ABSTRACTS, ABSTRACT)) if aspect in aspects]
-    if worded:
-        branches.append(f"{values} VALUES ?p {{ {_terms(worded)} }} ?r ?p ?o . FILTER ({languages})")
-    linked = [p for aspect, p in ((Aspect.TYPES, TYPE), (Aspect.CATEGORIES, SUBJECT), (Aspect.REDIRECTS, REDIRECTS)) if aspect in aspects]
-    # A disambiguation page is always flagged: it is what makes a link plainly wrong.
-    linked.append(DISAMBIGUATES)
-    branches.append(f"{values} VALUES ?p {{ {_terms(linked)} }} ?r ?p ?o . FILTER (isIRI(?o))")
-    if Aspect.SAMEAS in aspects:
-        wikidata = Literal(WIKIDATA_ENTITY)
-        branches.append(f"{values} ?r {SAME_AS} ?o . FILTER (STRSTARTS(STR(?o), {wikidata})) BIND ({SAME_AS} AS ?p)")
-    if Aspect.REDIRECTS in aspects:
-        branches.append(f"{values} ?src {REDIRECTS} ?r . OPTIONAL {{ ?src {LABEL} ?o . FILTER ({languages}) }}")
+    for name, predicate, aspect, check in _BRANCHES:
+        if aspect is None or aspect in selection.aspects:
+            branches.append(f"{values} ?r {predicate} ?{name} . FILTER ({_check(check, name, selection)})")
+    if Aspect.REDIRECTS in selection.aspects:
+        label = _check("languages", "src_label", selection)
+        branches.append(f"{values} ?src {REDIRECTS} ?r . OPTIONAL {{ ?src {LABEL} ?src_label . FILTER ({label}) }}")
     where = "\n  UNION\n  ".join("{ " + branch + " }" for branch in branches)
-    text = f"SELECT ?r ?p ?o ?src WHERE {{\n  {where}\n}}"
-    if page is not None:
-        limit, offset = page
-        text += f"\nORDER BY ?r ?p ?o ?src LIMIT {int(limit)} OFFSET {int(offset)}"
-    return text
+    projection = " ".join(f"?{v}" for v in _VARIABLES)
+    text = f"SELECT {projection} WHERE {{\n  {where}\n}}"
+    if page is None:
+        return text
+    # Sorted in a subquery, sliced outside: Virtuoso refuses ORDER BY with LIMIT + OFFSET
+    # past its row cap ("SR353: Sorted TOP clause specifies more then 15000 rows to sort").
+    limit, offset = page
+    return f"SELECT {projection} WHERE {{ {{ {text}\nORDER BY {projection} }} }}\nLIMIT {int(limit)} OFFSET {int(offset)}"
+
+
+def _check(kind: str, name: str, selection: Selection) -> str:
+    if kind == "languages":
+        return " || ".join(f"LANGMATCHES(LANG(?{name}), {Literal(tag)})" for tag in selection.languages)
+    if kind == "wikidata":
+        return f"STRSTARTS(STR(?{name}), {Literal(WIKIDATA_ENTITY)})"
+    return f"isIRI(?{name})"
 
 
 def triples_by_resource(rows: Iterable[Row], resources: Sequence[NamedNode]) -> dict[NamedNode, list[Triple]]:
     """Group the answer's triples by the resource they were fetched for, without duplicates.
 
-    Rows for resources not asked about and rows with blank nodes are dropped: a blank node
-    from a remote store means nothing in ours.
+    Rows for resources not asked about and blank nodes are dropped: a blank node from a
+    remote store means nothing in ours.
     """
     found: dict[NamedNode, dict[Triple, None]] = {r: {} for r in resources}
     for row in rows:
-        resource, predicate, obj, source = row.get("r"), row.get("p"), row.get("o"), row.get("src")
-        if resource not in found or isinstance(obj, BlankNode):
+        resource = row.get("r")
+        if resource not in found:
             continue
         triples = found[resource]
+        source = row.get("src")
         if isinstance(source, NamedNode):
             triples[Triple(source, REDIRECTS, resource)] = None
-            if isinstance(obj, Literal):
-                triples[Triple(source, LABEL, obj)] = None
-        elif source is None and isinstance(predicate, NamedNode) and obj is not None:
-            triples[Triple(resource, predicate, obj)] = None
+            if isinstance(row.get("src_label"), Literal):
+                triples[Triple(source, LABEL, row["src_label"])] = None
+        for name, predicate in _PREDICATES.items():
+            obj = row.get(name)
+            if isinstance(obj, (NamedNode, Literal)):
+                triples[Triple(resource, predicate, obj)] = None
     return {r: list(triples) for r, triples in found.items()}
-
-
-def _terms(terms: Iterable[NamedNode]) -> str:
-    return " ".join(str(t) for t in terms)

@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, Triple
 
 from graphbuild.enrich.cache import Record, batch_quads, linked_resources, records, redirect_targets, write_batch
 from graphbuild.enrich.fetch import Answer, FetchError
-from graphbuild.enrich.query import Selection, batch_query, triples_by_resource
+from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
 from graphbuild.store import GraphStore
 
@@ -149,15 +149,17 @@ def _fetch(
         yield resources, triples_by_resource(_pages(source, resources, selection, answer.reason), resources)
 
 
-def _pages(source: Source, resources: list[NamedNode], selection: Selection, reason: str) -> list:
+def _pages(source: Source, resources: list[NamedNode], selection: Selection, reason: str) -> list[Row]:
     """One resource whose answer alone is incomplete, fetched in ordered pages."""
-    rows: list = []
+    rows: list[Row] = []
     size = source.page_size
     for number in range(_MAX_PAGES):
         answer = source.select(batch_query(resources, selection, page=(size, number * size)))
         if not answer.complete:
             raise FetchError(f"{source.describe()}: {resources[0].value}: {answer.reason}, even alone and in pages of {size}")
-        rows.extend(answer.rows)
+        # Virtuoso hands a VALUES-bound ?r back from the sorted subquery as a string: the
+        # page is about this one resource anyway.
+        rows.extend({**row, "r": resources[0]} for row in answer.rows)
         if len(answer.rows) < size:
             return rows
     raise FetchError(f"{source.describe()}: {resources[0].value}: more than {_MAX_PAGES} pages of {size} rows ({reason})")
