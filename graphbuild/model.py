@@ -129,7 +129,7 @@ def _document_lines(doc: Document, iri: str) -> Iterator[str]:
     unplaced = 0
     for link in doc.links:
         if link.placed:
-            yield from _phrase_lines(link, iri, context, g, annotator)
+            yield from _phrase_lines(link, doc.text, iri, context, g, annotator)
         else:
             unplaced += 1
             yield from _annotation_lines(link, f"<{iri}#annotation-{unplaced}>", context, g, annotator)
@@ -144,12 +144,14 @@ def _context_lines(text: str, context: str, g: str) -> Iterator[str]:
     yield f"{context} <{NIF}sourceUrl> {g} {g} .\n"
 
 
-def _phrase_lines(link: Link, iri: str, context: str, g: str, annotator: str | None) -> Iterator[str]:
+def _phrase_lines(link: Link, text: str, iri: str, context: str, g: str, annotator: str | None) -> Iterator[str]:
     phrase = f"<{iri}#char={link.begin},{link.end}>"
     for type_iri in _PHRASE_TYPES:
         yield f"{phrase} {_A} {type_iri} {g} .\n"
     yield f"{phrase} <{NIF}referenceContext> {context} {g} .\n"
-    yield f"{phrase} <{NIF}anchorOf> {_literal(link.surface)} {g} .\n"
+    # NIF's anchor is the text slice, also where offset recovery matched a surface form
+    # that the linker had re-cased ("Eil" over "EIL").
+    yield f"{phrase} <{NIF}anchorOf> {_literal(text[link.begin : link.end])} {g} .\n"
     yield f"{phrase} <{NIF}beginIndex> \"{link.begin}\"{_INT} {g} .\n"
     yield f"{phrase} <{NIF}endIndex> \"{link.end}\"{_INT} {g} .\n"
     yield from _link_lines(phrase, link, g, annotator)
