@@ -200,12 +200,18 @@ def render(results: dict) -> str:
         ("export vs pyoxigraph dump (target ≤ 1.2)", lambda r: f"{r['export']['ratio']}× ({r['export']['graphbuild export s']} s)"),
     ]
     query_names = sorted({name for r in results.values() for name in r["queries"]})
-    rows += [(f"query {name} (median ms)", lambda r, n=name: f"{r['queries'].get(n, '-')}") for name in query_names]
+    rows += [(f"query {name} (median ms)", lambda r, n=name: _latency(r["queries"].get(n))) for name in query_names]
     header = "| | " + " | ".join(f"{size:,} docs" for size in sizes) + " |"
     lines = [header, "|---|" + "---|" * len(sizes)]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(results[size]) for size in sizes) + " |")
     return "\n".join(lines)
+
+
+def _latency(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    return f"> {-ms / 1000:.0f} s (stopped)" if ms < 0 else f"{ms:,.1f}"
 
 
 def _cell(figures: dict) -> str:
