@@ -416,7 +416,8 @@ def report_command(
         Path, typer.Option("--output", help="Folder to write the site to (replaced whole if it holds an earlier report).")
     ] = DEFAULT_REPORT,
     top: Annotated[
-        int, typer.Option("--top", min=1, help="Resources in the top-resources chart and the co-mention network.")
+        int,
+        typer.Option("--top", min=1, max=400, help="Resources in the top-resources chart and the co-mention network."),
     ] = 50,
     min_confidence: Annotated[
         float,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -24,10 +25,11 @@ from graphbuild.cli import app
 from graphbuild.errors import ReportError
 from graphbuild.ingest import ingest
 from graphbuild.queries import load_query, run
-from graphbuild.report import build_report
+from graphbuild.report import build_report, documents
 from graphbuild.report.gather import Mention
 from graphbuild.report.highlight import Mark, segments
 from graphbuild.report.site import MARKER, document_path, page_name, resource_path
+from graphbuild.report.tally import Tally
 from graphbuild.store import GraphStore, Solutions
 from graphbuild.vocab import DBR, PREFIXES
 
@@ -166,14 +168,24 @@ def test_seed_index_counts(tmp_path: Path, seed_store: GraphStore) -> None:
         "unplaced": 0,
     }
     shares = page.by_attr("data-share")
-    assert {name: e.attrs["data-part"] for name, e in shares.items()} == {"inferred": "12", "ambiguous": "0", "unplaced": "0"}
+    assert {name: e.attrs["data-part"] for name, e in shares.items()} == {
+        "inferred": "12",
+        "ambiguous": "0",
+        "unplaced": "0",
+    }
     assert shares["inferred"].text.split()[0] == "100.0%"
 
 
 def test_seeds_index_counts(seeds_site: tuple[GraphStore, Path]) -> None:
     store, site = seeds_site
     page = read(site, "index.html")
-    assert counts(page) == {"documents": 8, "mentions": 137, "resources": 70, "quads": store.stats().quads, "unplaced": 0}
+    assert counts(page) == {
+        "documents": 8,
+        "mentions": 137,
+        "resources": 70,
+        "quads": store.stats().quads,
+        "unplaced": 0,
+    }
     ambiguous = _count(store, "SELECT (COUNT(?m) AS ?n) WHERE { ?m gb:ambiguousPlacement true }")
     assert ambiguous == 20
     shares = page.by_attr("data-share")
@@ -204,7 +216,9 @@ def test_seeds_confidence_histogram(seeds_site: tuple[GraphStore, Path]) -> None
 def test_min_confidence_leaves_links_out(tmp_path: Path) -> None:
     with _store_with(tmp_path / "store", SEEDS) as store:
         build_report(store, tmp_path / "site", min_confidence=0.99)
-        kept = _count(store, "SELECT (COUNT(?m) AS ?n) WHERE { ?m a nif:Phrase ; itsrdf:taConfidence ?c FILTER (?c >= 0.99) }")
+        kept = _count(
+            store, "SELECT (COUNT(?m) AS ?n) WHERE { ?m a nif:Phrase ; itsrdf:taConfidence ?c FILTER (?c >= 0.99) }"
+        )
         seed_page = read(tmp_path / "site", document_path(SEED.stem))
     assert kept == 113
     assert counts(read(tmp_path / "site", "index.html"))["mentions"] == 113
@@ -260,7 +274,10 @@ def test_document_links_its_turtle(seeds_site: tuple[GraphStore, Path]) -> None:
     assert turtle == [page_name(SEED.stem) + ".ttl"]
     graph = pyoxigraph.Store()
     graph.load(path=str(site / "documents" / turtle[0]), format=pyoxigraph.RdfFormat.TURTLE)
-    anchors = {str(q.object.value) for q in graph.quads_for_pattern(None, pyoxigraph.NamedNode(PREFIXES["nif"] + "anchorOf"), None)}
+    anchors = {
+        str(q.object.value)
+        for q in graph.quads_for_pattern(None, pyoxigraph.NamedNode(PREFIXES["nif"] + "anchorOf"), None)
+    }
     assert anchors == {"palliative care", "self-management", "cancer pain", "focus group", "pain"}
 
 
@@ -271,6 +288,42 @@ def test_unplaced_and_crossing_mentions_are_listed_apart(evil_site: tuple[GraphS
     rows = [e for e in unplaced.children[1].children if e.tag == "tr"]
     assert [r.attrs["data-resource"] for r in rows] == [DBR + "Nowhere"]
     assert rows[0].children[0].text == '"><script>window.__pwned = 4</script>'
+
+
+NESTED_NIF = """\
+@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .
+@prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<http://example.org/nyt#char=0,31> a nif:Context ; nif:isString "The New York Times reported it." ;
+  nif:beginIndex "0"^^xsd:nonNegativeInteger ; nif:endIndex "31"^^xsd:nonNegativeInteger .
+<http://example.org/nyt#char=4,18> a nif:Phrase ; nif:referenceContext <http://example.org/nyt#char=0,31> ;
+  nif:anchorOf "New York Times" ; nif:beginIndex "4"^^xsd:nonNegativeInteger ; nif:endIndex "18"^^xsd:nonNegativeInteger ;
+  itsrdf:taIdentRef <http://dbpedia.org/resource/The_New_York_Times> ; itsrdf:taConfidence "0.97"^^xsd:double .
+<http://example.org/nyt#char=4,12> a nif:Phrase ; nif:referenceContext <http://example.org/nyt#char=0,31> ;
+  nif:anchorOf "New York" ; nif:beginIndex "4"^^xsd:nonNegativeInteger ; nif:endIndex "12"^^xsd:nonNegativeInteger ;
+  itsrdf:taIdentRef <http://dbpedia.org/resource/New_York_City> .
+<http://example.org/nyt#char=13,27> a nif:Phrase ; nif:referenceContext <http://example.org/nyt#char=0,31> ;
+  nif:anchorOf "Times reported" ; nif:beginIndex "13"^^xsd:nonNegativeInteger ; nif:endIndex "27"^^xsd:nonNegativeInteger ;
+  itsrdf:taIdentRef <http://dbpedia.org/resource/Crossing> ; itsrdf:taConfidence "0.4"^^xsd:double .
+"""
+
+
+def test_nested_mentions_nest_and_crossing_ones_are_listed_apart(tmp_path: Path) -> None:
+    source = tmp_path / "nyt.ttl"
+    source.write_text(NESTED_NIF, encoding="utf-8")
+    with _store_with(tmp_path / "store", source) as store:
+        build_report(store, tmp_path / "site")
+        doc_id = _rows(store, "SELECT ?id WHERE { ?d dcterms:identifier ?id }")[0][0]
+    page = read(tmp_path / "site", document_path(doc_id))
+    assert page.document_text == "The New York Times reported it."
+    outer, inner = page.marks()
+    assert (outer.tag, outer.text, outer.attrs["data-resource"]) == ("span", "New York Times", DBR + "The_New_York_Times")
+    assert "href" not in outer.attrs  # links do not nest: the outer one is a span
+    assert (inner.tag, inner.text, inner.attrs["data-resource"]) == ("a", "New York", DBR + "New_York_City")
+    assert inner in outer.children
+    assert (inner.attrs["class"].split()[1], inner.attrs["data-confidence"]) == ("cn", "")
+    rejected = page.by_attr("id")["rejected"].children[1].children
+    assert [[c.text for c in row.children[:3]] for row in rejected] == [["13", "27", "Times reported"]]
 
 
 @pytest.mark.parametrize(
@@ -314,7 +367,13 @@ def test_network_nodes_and_edges(seeds_site: tuple[GraphStore, Path]) -> None:
     assert len(nodes["customdata"]) == 20
     edges = read(site, "network.html").by_attr("id")["edges"].children[1].children
     pairs = {tuple(sorted(c.children[0].attrs["title"] for c in row.children[:2])) for row in edges}
-    top = {row[0] for row in _rows(store, "SELECT ?e (COUNT(?m) AS ?n) WHERE { ?m itsrdf:taIdentRef ?e } GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 20")}
+    top = {
+        row[0]
+        for row in _rows(
+            store,
+            "SELECT ?e (COUNT(?m) AS ?n) WHERE { ?m itsrdf:taIdentRef ?e } GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 20",
+        )
+    }
     shared = _rows(
         store,
         "SELECT DISTINCT ?a ?b WHERE { ?d schema:mentions ?a , ?b FILTER (STR(?a) < STR(?b)) }",
@@ -361,8 +420,18 @@ def test_a_redirect_label_clears_a_suspicious_link(tmp_path: Path, seed_store: G
     redirect = pyoxigraph.NamedNode(DBR + "Self-management")
     seed_store.add(
         [
-            pyoxigraph.Quad(redirect, pyoxigraph.NamedNode(PREFIXES["rdfs"] + "label"), pyoxigraph.Literal("Self-management", language="en"), ENRICHMENT_GRAPH),
-            pyoxigraph.Quad(redirect, pyoxigraph.NamedNode(PREFIXES["dbo"] + "wikiPageRedirects"), pyoxigraph.NamedNode(DBR + "Decision_making"), ENRICHMENT_GRAPH),
+            pyoxigraph.Quad(
+                redirect,
+                pyoxigraph.NamedNode(PREFIXES["rdfs"] + "label"),
+                pyoxigraph.Literal("Self-management", language="en"),
+                ENRICHMENT_GRAPH,
+            ),
+            pyoxigraph.Quad(
+                redirect,
+                pyoxigraph.NamedNode(PREFIXES["dbo"] + "wikiPageRedirects"),
+                pyoxigraph.NamedNode(DBR + "Decision_making"),
+                ENRICHMENT_GRAPH,
+            ),
         ]
     )
     build_report(seed_store, tmp_path / "site")
@@ -431,18 +500,65 @@ def test_output_folder_is_replaced_only_when_it_is_a_report(tmp_path: Path, seed
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
+def test_a_failed_build_leaves_the_earlier_report(
+    tmp_path: Path, seed_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    build_report(seed_store, site)
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+
+    def broken(self: object) -> list:
+        raise ReportError("disk on fire")
+
+    monkeypatch.setattr(Tally, "ranking", broken)
+    with pytest.raises(ReportError, match="disk on fire"):
+        build_report(seed_store, site)
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "store"]  # no partial folder left
+
+
+def test_worker_processes_write_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "PAGE_SIZE", 3)  # three list pages, so both workers get some
+    _store_with(tmp_path / "store", SEEDS).close()
+    with GraphStore.open(tmp_path / "store", read_only=True) as store:
+        one = build_report(store, tmp_path / "one", workers=1)
+        two = build_report(store, tmp_path / "two", workers=2)
+    assert one.pages == two.pages == 1 + 1 + 3 + 1 + 8 + 70
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
+    assert "documents-3.html" in {f.name for f in files}
+    for name in files:
+        first, second = (tmp_path / "one" / name).read_bytes(), (tmp_path / "two" / name).read_bytes()
+        assert _without_time(first) == _without_time(second), name
+
+
 def test_cli_report(tmp_path: Path) -> None:
     runner = CliRunner()
     store = tmp_path / "store"
     assert runner.invoke(app, ["ingest", str(SEEDS), "--store", str(store)]).exit_code == 0
-    args = ["report", "--store", str(store), "--output", str(tmp_path / "site"), "--top", "5", "--min-confidence", "0.5"]
+    args = [
+        "report",
+        "--store",
+        str(store),
+        "--output",
+        str(tmp_path / "site"),
+        "--top",
+        "5",
+        "--min-confidence",
+        "0.5",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote {tmp_path / 'site' / 'index.html'}: 8 documents, 70 resources, 137 mentions (82 pages)\n"
+    assert (
+        result.stdout
+        == f"wrote {tmp_path / 'site' / 'index.html'}: 8 documents, 70 resources, 137 mentions (82 pages)\n"
+    )
     assert len(read(tmp_path / "site", "network.html").figure_spec("network")["data"][-1]["customdata"]) == 5
     bad = runner.invoke(app, ["report", "--store", str(store), "--output", str(SEEDS)])
     assert bad.exit_code == 1
-    assert bad.stderr == f"Error: {SEEDS} is not empty and holds no graphbuild report; choose an empty or new --output\n"
+    assert (
+        bad.stderr == f"Error: {SEEDS} is not empty and holds no graphbuild report; choose an empty or new --output\n"
+    )
     missing = runner.invoke(app, ["report", "--store", str(tmp_path / "none"), "--output", str(tmp_path / "x")])
     assert missing.exit_code == 1 and missing.stderr.startswith("Error: no store at")
 
@@ -529,10 +645,11 @@ class Browser:
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.exceptionThrown":
-                found.append(json.dumps(params["exceptionDetails"])[:500])
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
+                details = params["exceptionDetails"]
+                found.append(details.get("exception", {}).get("description") or details["text"])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
                 found.append(f"console.{params['type']}: {[a.get('value') for a in params.get('args', [])]}")
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
                 found.append(f"{params['entry']['source']}: {params['entry']['text']}")
         return found
 
@@ -571,7 +688,23 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-FIGURES_DRAWN = "document.querySelectorAll('.js-plotly-plot').length === document.querySelectorAll('[data-figure]').length"
+FIGURES_DRAWN = (
+    "document.querySelectorAll('.js-plotly-plot').length === document.querySelectorAll('[data-figure]').length"
+)
+
+
+def test_the_browser_harness_sees_errors(browser: Browser, tmp_path: Path) -> None:
+    """The checks below would pass vacuously if errors went unseen: make some."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        '<!doctype html><title>x</title><img src="missing.png"><script>console.error("boom"); nope();</script>',
+        encoding="utf-8",
+    )
+    browser.open(page, settle="true")
+    errors = browser.errors()
+    assert any("boom" in e for e in errors), errors
+    assert any("nope is not defined" in e for e in errors), errors
+    assert any("ERR_FILE_NOT_FOUND" in e for e in errors), errors
 
 
 @pytest.mark.parametrize("page", ["index.html", "network.html"])
@@ -600,7 +733,9 @@ def test_chromium_opens_a_document_page_without_errors(
     assert browser.evaluate("document.getElementById('text').textContent.length") == 1161
 
 
-def test_chromium_keeps_corpus_markup_inert(browser: Browser, evil_site: tuple[GraphStore, Path], screenshots: Path) -> None:
+def test_chromium_keeps_corpus_markup_inert(
+    browser: Browser, evil_site: tuple[GraphStore, Path], screenshots: Path
+) -> None:
     _, site = evil_site
     for path in (site / document_path("evil<i>doc"), site / "index.html", site / resource_path(DBR + "Nowhere")):
         browser.open(path, settle="true")
@@ -620,6 +755,10 @@ def _enrichment() -> list[pyoxigraph.Quad]:
     return [pyoxigraph.Quad(t.subject, t.predicate, t.object, ENRICHMENT_GRAPH) for t in triples]
 
 
+def _without_time(page: bytes) -> bytes:
+    return re.sub(rb" on \d{4}-\d\d-\d\d \d\d:\d\d UTC", b"", page)
+
+
 def _flatten(part: str | Mark) -> str:
     if isinstance(part, str):
         return part
@@ -637,5 +776,9 @@ def _count(store: GraphStore, sparql: str) -> int:
 
 
 def _text_of(store: GraphStore, doc_id: str) -> str:
-    rows = _rows(store, "SELECT ?id ?text WHERE { GRAPH ?doc { ?doc dcterms:identifier ?id . ?c nif:isString ?text } }", id=pyoxigraph.Literal(doc_id))
+    rows = _rows(
+        store,
+        "SELECT ?id ?text WHERE { GRAPH ?doc { ?doc dcterms:identifier ?id . ?c nif:isString ?text } }",
+        id=pyoxigraph.Literal(doc_id),
+    )
     return rows[0][1]

@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from graphbuild.report.gather import HISTOGRAM_BINS, RankedResource, TypeCount
+from graphbuild.report.tally import HISTOGRAM_BINS, RankedResource, TypeCount
 
 Figure = dict[str, Any]
 _FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}

@@ -7,7 +7,7 @@ the text and is returned apart so the page lists it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from graphbuild.report.gather import Mention
@@ -27,6 +27,27 @@ class Mark:
 
 
 Segment = str | Mark
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One step of the highlighted text, for a template to render in a single loop:
+    a run of text (``mark`` None), or the opening or closing of a mark."""
+
+    text: str = ""
+    mark: Mark | None = None
+    closing: bool = False
+
+
+def tokens(parts: list[Segment]) -> Iterator[Token]:
+    """The mark tree as a flat sequence of text, open and close steps."""
+    for part in parts:
+        if isinstance(part, str):
+            yield Token(part)
+        else:
+            yield Token(mark=part)
+            yield from tokens(part.children)
+            yield Token(mark=part, closing=True)
 
 
 def segments(text: str, mentions: Sequence[Mention]) -> tuple[list[Segment], list[Mention]]:

@@ -14,10 +14,11 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from graphbuild.report.charts import Figure, finish, text
-from graphbuild.report.gather import RankedResource
+from graphbuild.report.tally import RankedResource
 
 _WIDTHS = (0.6, 1.4, 2.6, 4.5)  # edge width per weight class, lightest to heaviest
 _LABELLED_NODES = 25
+MAX_TOP = 400  # more nodes than this make no readable picture (and would need scipy to lay out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +54,8 @@ def _part_layout(part: nx.Graph) -> dict[str, tuple[float, float]]:
     """A force layout in a disc whose area grows with the number of nodes."""
     if part.number_of_nodes() == 1:
         return {next(iter(part.nodes)): (0.0, 0.0)}
-    # method="force" keeps to numpy (the "energy" method networkx picks past 500 nodes needs scipy).
-    positions = nx.spring_layout(part, weight="weight", seed=7, iterations=200, method="force")
+    # Under 500 nodes (MAX_TOP) networkx lays out with numpy alone; past that it wants scipy.
+    positions = nx.spring_layout(part, weight="weight", seed=7, iterations=200)
     radius = math.sqrt(part.number_of_nodes())
     return {node: (float(x) * radius, float(y) * radius) for node, (x, y) in positions.items()}
 
@@ -142,7 +143,9 @@ def _edge_traces(edges: Sequence[Edge], positions: Mapping[str, tuple[float, flo
             ys += [y0, y1, None]
         opacity = 0.35 + 0.15 * _WIDTHS.index(width)
         traces.append(
-            go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": width, "color": "#7a8ca0"}, opacity=opacity)
+            go.Scatter(
+                x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": width, "color": "#7a8ca0"}, opacity=opacity
+            )
         )
     return traces
 

@@ -8,22 +8,25 @@ safe, unique file name on every file system (case-insensitive ones included).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pyoxigraph
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pyoxigraph import Quad, RdfFormat
 
 from graphbuild import __version__
 from graphbuild.errors import ReportError
-from graphbuild.vocab import compact
+from graphbuild.vocab import PREFIXES, compact
 
 DOCUMENTS = "documents"
 RESOURCES = "resources"
@@ -33,17 +36,23 @@ PAGE_SIZE = 1000
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _HERE = Path(__file__).resolve().parent
 _WEB_SCHEMES = ("http://", "https://")
+T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def page_name(key: str) -> str:
-    """``Cancer_pain-1a2b3c4d5e`` for ``http://dbpedia.org/resource/Cancer_pain``."""
+    """``Cancer_pain-1a2b3c4d5e6f7a8b`` for ``http://dbpedia.org/resource/Cancer_pain``.
+
+    64 bits of hash: ids that share their first 48 safe characters still get distinct names
+    in a corpus of millions.
+    """
     local = re.split(r"[/#]", key.rstrip("/#"))[-1] or key
     slug = _UNSAFE.sub("_", local).strip("_")[:48] or "x"
-    return f"{slug}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
+    return f"{slug}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:16]}"
 
 
-def document_path(doc_id: str, suffix: str = ".html") -> str:
-    return f"{DOCUMENTS}/{page_name(doc_id)}{suffix}"
+def document_path(doc_id: str) -> str:
+    return f"{DOCUMENTS}/{page_name(doc_id)}.html"
 
 
 def resource_path(iri: str) -> str:
@@ -53,6 +62,12 @@ def resource_path(iri: str) -> str:
 def list_path(kind: str, page: int) -> str:
     """The N-th page (from 1) of the documents or resources list."""
     return f"{kind}.html" if page == 1 else f"{kind}-{page}.html"
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of ``size`` (the pages of a paged list)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def confidence_class(confidence: float | None) -> str:
@@ -73,9 +88,11 @@ def web_link(iri: str) -> str | None:
 class Site:
     """Renders templates into one output folder."""
 
-    def __init__(self, folder: Path, *, store: str) -> None:
+    def __init__(self, folder: Path, *, store: str, generated: str | None = None) -> None:
         self.folder = folder
         self.pages = 0
+        self.store_label = store
+        self.generated = generated or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self.env = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -84,7 +101,11 @@ class Site:
             lstrip_blocks=True,
         )
         self.env.filters.update(
-            short=compact, conf_class=confidence_class, web_link=web_link, number=_number, conf=_confidence
+            short=functools.lru_cache(maxsize=1 << 16)(compact),
+            conf_class=confidence_class,
+            web_link=web_link,
+            number=_number,
+            conf=_confidence,
         )
         self.env.globals.update(
             share=_share,
@@ -93,7 +114,7 @@ class Site:
             list_url=list_path,
             version=__version__,
             store=store,
-            generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            generated=self.generated,
         )
         for sub in (DOCUMENTS, RESOURCES, ASSETS):
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -104,6 +125,11 @@ class Site:
         html = self.env.get_template(template).render(root=root, **values)
         (self.folder / path).write_text(html, encoding="utf-8")
         self.pages += 1
+
+    def write_turtle(self, path: str, quads: Iterable[Quad]) -> None:
+        """The quads as Turtle (graphs merged, subjects as stored; ``graphbuild export`` sorts)."""
+        triples = [quad.triple for quad in quads]
+        (self.folder / path).write_bytes(pyoxigraph.serialize(triples, None, RdfFormat.TURTLE, prefixes=PREFIXES))
 
     def write_assets(self) -> None:
         for name in ("style.css", "report.js"):
