@@ -181,6 +181,9 @@ class RemoteStore:
             quads += int(counted[0][0].value)
         return Stats(*counts[:4], quads=quads, graphs=len(graphs))
 
+    def quad_count(self) -> int:
+        return self.stats().quads
+
     def _rows(self, sparql: str, **bindings: object) -> list[tuple[Any, ...]]:
         result = self.query(sparql, bindings=bindings)
         assert isinstance(result, Solutions)
