@@ -8,6 +8,7 @@ own queries see it.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,10 +32,17 @@ def serve(location: str | Path, *, bind: str = DEFAULT_BIND, read_only: bool = F
         raise GraphbuildError(f"{location} is a SPARQL server already; serve takes a store folder")
     folder = Path(location)
     _check_store(folder, read_only=read_only)
+    server = subprocess.Popen(server_command(folder, bind=bind, read_only=read_only))
+    # A SIGTERM to us must stop the server too, or it would outlive us holding the store.
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        return subprocess.call(server_command(folder, bind=bind, read_only=read_only))
+        return server.wait()
     except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_store(location: Path, *, read_only: bool) -> None:

@@ -69,6 +69,16 @@ def test_serve_answers_sparql_over_http(seeded: Path, read_only: bool) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # the oxigraph server went with it: nothing answers on the port any more
+    deadline = time.monotonic() + 10
+    while _listening(port):
+        assert time.monotonic() < deadline, "the oxigraph server outlived `graphbuild serve`"
+        time.sleep(0.1)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_serve_binds_to_loopback_by_default(tmp_path: Path) -> None:
