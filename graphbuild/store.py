@@ -178,6 +178,10 @@ class GraphStore:
         """Every named graph, sorted by IRI so that exports are stable."""
         return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=lambda g: g.value)
 
+    def quad_count(self) -> int:
+        """Quads in the store (stats().quads without stats' aggregate query: ~5 s, not ~45 s, at 18M)."""
+        return len(self._store)
+
     def stats(self) -> Stats:
         """Counts over the whole store."""
         row = next(self._solutions(STATS_QUERY))

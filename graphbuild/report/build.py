@@ -142,12 +142,13 @@ def _write_index(
     figures = tally.figures()
     types = tally.top_types(TYPES_SHOWN, skip=[OWL + "Thing"])
     labelled = sum(1 for resource in ranking if tips.label(resource.iri))
-    suspicious_total, suspicious = reader.suspicious_links(SUSPICIOUS_SHOWN)
+    # The query starts from every mention: with no label in the store it can only find nothing.
+    suspicious_total, suspicious = reader.suspicious_links(SUSPICIOUS_SHOWN) if labelled else (0, [])
     site.write(
         "index.html",
         "index.html",
         overview=figures,
-        quads=reader.store.stats().quads,
+        quads=reader.store.quad_count(),
         labelled=labelled,
         min_confidence=minimum,
         top=leaders,
