@@ -28,6 +28,7 @@ from graphbuild.queries import load_query, run
 from graphbuild.report import build_report, documents
 from graphbuild.report.gather import Mention
 from graphbuild.report.highlight import Mark, segments
+from graphbuild.report.network import Edge, strongest
 from graphbuild.report.site import MARKER, document_path, page_name, resource_path
 from graphbuild.report.tally import Tally
 from graphbuild.store import GraphStore, Solutions
@@ -369,6 +370,13 @@ def test_network_nodes_and_edges(seeds_site: tuple[GraphStore, Path]) -> None:
     )
     expected = {(a, b) for a, b in shared if a in top and b in top}
     assert pairs == expected and len(pairs) > 0
+
+
+def test_network_draws_each_nodes_strongest_edges() -> None:
+    shared = {("x", "y"): 9, ("x", "z"): 8, ("y", "z"): 7, ("y", "w"): 6, ("z", "w"): 5, ("x", "w"): 4}
+    edges = [Edge(a, b, n) for (a, b), n in shared.items()]
+    # Two per node: x-w is the third of both x and w, every other edge is among the two of an end.
+    assert [(e.a, e.b) for e in strongest(edges, per_node=2)] == [pair for pair in shared if pair != ("x", "w")]
 
 
 def test_every_link_resolves(seeds_site: tuple[GraphStore, Path]) -> None:

@@ -127,6 +127,7 @@ def _write_network(site: Site, leaders: Sequence[RankedResource], edges: Sequenc
         chart=chart,
         edges=edges[:EDGES_SHOWN],
         edge_total=len(edges),
+        per_node=network.DRAWN_PER_NODE,
     )
 
 

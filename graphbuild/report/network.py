@@ -18,6 +18,7 @@ from graphbuild.report.tally import RankedResource
 
 _WIDTHS = (0.6, 1.4, 2.6, 4.5)  # edge width per weight class, lightest to heaviest
 _LABELLED_NODES = 25
+DRAWN_PER_NODE = 6  # each resource's strongest links are drawn; all of them would be a hairball
 MAX_TOP = 400  # more nodes than this make no readable picture (and would need scipy to lay out)
 
 
@@ -39,12 +40,26 @@ def edges_among(co_mentions: Mapping[str, Mapping[str, int]]) -> list[Edge]:
     return sorted((Edge(a, b, n) for (a, b), n in seen.items()), key=lambda e: (-e.shared, e.a, e.b))
 
 
+def strongest(edges: Sequence[Edge], per_node: int = DRAWN_PER_NODE) -> list[Edge]:
+    """The edges that are among the ``per_node`` strongest of either end, strongest first."""
+    kept: set[Edge] = set()
+    count: dict[str, int] = {}
+    for edge in edges:  # strongest first
+        if count.get(edge.a, 0) < per_node or count.get(edge.b, 0) < per_node:
+            kept.add(edge)
+            count[edge.a] = count.get(edge.a, 0) + 1
+            count[edge.b] = count.get(edge.b, 0) + 1
+    return [edge for edge in edges if edge in kept]
+
+
 def layout(nodes: Sequence[RankedResource], edges: Sequence[Edge]) -> dict[str, tuple[float, float]]:
     """Positions for the nodes: each connected part laid out alone, then the parts packed in
     rows, largest first (one force layout of everything flings the parts to the corners)."""
     graph = nx.Graph()
     graph.add_nodes_from(node.iri for node in nodes)
-    graph.add_weighted_edges_from((e.a, e.b, e.shared) for e in edges)
+    # Springs on a log scale: a pair sharing 40,000 documents would otherwise pull the hubs
+    # into one spot.
+    graph.add_weighted_edges_from((e.a, e.b, 1.0 + math.log(e.shared)) for e in edges)
     parts = sorted(nx.connected_components(graph), key=lambda part: (-len(part), min(part)))
     placed = [_part_layout(graph.subgraph(part)) for part in parts]
     return _pack(placed)
@@ -83,8 +98,9 @@ def figure(
     label: Callable[[str], str | None],
     url: Callable[[str], str],
 ) -> Figure:
-    positions = layout(nodes, edges)
-    traces: list[go.Scatter] = _edge_traces(edges, positions)
+    drawn = strongest(edges)
+    positions = layout(nodes, drawn)
+    traces: list[go.Scatter] = _edge_traces(drawn, positions)
     most = max((n.mentions for n in nodes), default=1)
     labelled = {n.iri for n in nodes[:_LABELLED_NODES]}
     traces.append(
@@ -129,7 +145,7 @@ def _edge_traces(edges: Sequence[Edge], positions: Mapping[str, tuple[float, flo
     classes: list[list[Edge]] = [[] for _ in _WIDTHS]
     for edge in edges:
         # Weight classes on a log scale: most pairs share one document, a few share hundreds.
-        index = 0 if heaviest <= 1 else round(math.log(edge.shared) / math.log(heaviest) * (len(_WIDTHS) - 1))
+        index = 1 if heaviest <= 1 else round(math.log(edge.shared) / math.log(heaviest) * (len(_WIDTHS) - 1))
         classes[index].append(edge)
     traces = []
     for width, members in zip(_WIDTHS, classes):
