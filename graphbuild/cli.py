@@ -377,7 +377,25 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-class _progress:
+class _Bar:
+    """A rich progress bar on stderr, started only when ``enabled``; ``with`` gives its
+    advance callback, or None when there is no bar to advance."""
+
+    enabled: bool
+    bar: Progress
+
+    def __enter__(self) -> Callable[..., None] | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self._advance  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+class _progress(_Bar):
     """A rich progress bar on stderr, shown only on a terminal and when not quiet."""
 
     def __init__(self, total: int, quiet: bool) -> None:
@@ -387,16 +405,6 @@ class _progress:
         )
         self.task = self.bar.add_task("ingest", total=total)
         self._last_source: str | None = None
-
-    def __enter__(self) -> Callable[[Document | InputError | Skipped], None] | None:
-        if not self.enabled:
-            return None
-        self.bar.start()
-        return self._advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.stop()
 
     def _advance(self, item: Document | InputError | Skipped) -> None:
         source = item.source if not isinstance(item, InputError) else item.path
@@ -435,23 +443,13 @@ def report_command(
     )
 
 
-class _ReportProgress:
+class _ReportProgress(_Bar):
     """One rich progress bar per stage of the report, on stderr when it is a terminal."""
 
     def __init__(self) -> None:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
         self.tasks: dict[str, object] = {}
         self.enabled = sys.stderr.isatty()
-
-    def __enter__(self) -> Callable[[str, int, int], None] | None:
-        if not self.enabled:
-            return None
-        self.bar.start()
-        return self._advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.stop()
 
     def _advance(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
@@ -529,23 +527,13 @@ def enrich_command(
         raise typer.Exit(1)
 
 
-class _EnrichProgress:
+class _EnrichProgress(_Bar):
     """A rich progress bar per round of batches, on stderr when it is a terminal."""
 
     def __init__(self) -> None:
         self.bar = Progress(TextColumn("enrich"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
         self.task: object | None = None
         self.enabled = sys.stderr.isatty()
-
-    def __enter__(self) -> Callable[[int, int], None] | None:
-        if not self.enabled:
-            return None
-        self.bar.start()
-        return self._advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.stop()
 
     def _advance(self, done: int, total: int) -> None:
         # Each round (linked resources, then redirect targets) counts from 0 to its own total.
