@@ -21,6 +21,7 @@ import pyoxigraph
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import GraphbuildError, InputError
+from graphbuild.figures import FiguresKeeper, Tally, graph_tally, tally
 from graphbuild.model import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
 from graphbuild.offsets import place_links
 from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents
@@ -78,6 +79,8 @@ class Prepared:
     graph: DocumentGraph
     repairs: tuple[Repair, ...] = ()
     dropped: int = 0
+    # What the document adds to the per-resource figures (graphbuild.figures).
+    tally: tuple[Tally, ...] = ()
 
 
 Item = Prepared | InputError | Skipped
@@ -102,6 +105,7 @@ def ingest(
         if progress is not None:
             progress(item)
     writer.flush()
+    writer.figures.commit()
     return writer.report
 
 
@@ -149,7 +153,7 @@ def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Item]:
         doc = replace(item, links=place_links(item.text, links))
         try:
             graph = document_graph(doc, base=options.base)
-            yield Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links))
+            yield Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), tally(doc))
         except ValueError as exc:
             yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
 
@@ -205,6 +209,7 @@ class _Writer:
         self.started = datetime.now(timezone.utc)
         self.run = run_iri(self.started)
         self.min_confidence = min_confidence
+        self.figures = FiguresKeeper(store)
         self._run_written = False
         self._documents: list[str] = []
         self._metadata: list[str] = []
@@ -232,8 +237,11 @@ class _Writer:
             return
         metadata = self._provenance(graph, item.source)
         # A graph without metadata is what a crashed bulk load leaves: replace it too.
+        self.figures.add(item.tally)
         if stored is not None or self.store.has_graph(name):
             quads = graph.quads + list(pyoxigraph.parse(metadata, pyoxigraph.RdfFormat.N_QUADS))
+            self.figures.changing()
+            self.figures.remove(graph_tally(self.store.quads(name)))
             self.store.replace([name], quads)
             self.report.replaced += 1
         else:
@@ -267,6 +275,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self._documents:
+            self.figures.changing()
             # Metadata last: a crash in between leaves graphs without metadata, which the
             # next run replaces, and never metadata that vouches for a partial graph.
             self.store.bulk_add("".join(self._documents))
@@ -294,5 +303,10 @@ def delete(ids: Iterable[str], *, store: GraphStore) -> tuple[list[str], list[st
     ids = list(dict.fromkeys(ids))
     graphs: dict[str, NamedNode] = store.document_graphs(ids)
     if graphs:
+        figures = FiguresKeeper(store)
+        figures.changing()
+        for graph in graphs.values():
+            figures.remove(graph_tally(store.quads(graph)))
         store.replace(list(graphs.values()), [])
+        figures.commit()
     return [i for i in ids if i in graphs], [i for i in ids if i not in graphs]

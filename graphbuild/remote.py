@@ -31,6 +31,8 @@ from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH
 
 _TIMEOUT = 120
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+# Subjects per update request when replacing many (the figures graph): servers cap a request.
+_SUBJECTS_PER_UPDATE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,24 @@ class RemoteStore:
             self._put(graph, triples)
         self._replace_metadata([g for g in graphs], metadata)
 
+    def replace_subjects(self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
+        """Remove what ``graph`` says about ``subjects`` and add ``quads``.
+
+        One update request per few hundred subjects (servers cap a request's size), each
+        replacing its subjects whole; the last request carries the last subjects' quads.
+        """
+        by_subject: dict[str, list[Triple]] = {}
+        for quad in quads:
+            by_subject.setdefault(str(quad.subject), []).append(quad.triple)
+        names = list(dict.fromkeys([str(s) for s in subjects] + list(by_subject)))
+        for start in range(0, len(names), _SUBJECTS_PER_UPDATE):
+            batch = names[start : start + _SUBJECTS_PER_UPDATE]
+            parts = [f"DELETE WHERE {{ GRAPH <{graph.value}> {{ {name} ?p ?o }} }}" for name in batch]
+            triples = [t for name in batch for t in by_subject.get(name, [])]
+            if triples:
+                parts.append(f"INSERT DATA {{ GRAPH <{graph.value}> {{ {_ntriples(triples)} }} }}")
+            self._update(" ;\n".join(parts))
+
     def document_graphs(self, ids: Iterable[str]) -> dict[str, NamedNode]:
         found: dict[str, NamedNode] = {}
         for doc_id in ids:
@@ -151,6 +171,10 @@ class RemoteStore:
         return Solutions(variables, rows)
 
     def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+        if graph is not None and subject is not None:
+            rows = self._rows("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph, s=subject)
+            yield from (Quad(subject, p, o, graph) for _, p, o in rows)
+            return
         graphs = [graph] if graph is not None else self.graphs()
         for name in graphs:
             for triple in self._get(name.value):

@@ -117,23 +117,34 @@ class GraphStore:
         # on a function-bound ?g would make Oxigraph scan every graph of the store.
         old = [q for graph in graphs for q in self._store.quads_for_pattern(None, None, None, graph)]
         old += [q for graph in graphs for q in self._store.quads_for_pattern(graph, None, None, METADATA_GRAPH)]
+        self._swap(old, quads)
+        for graph in graphs:
+            if not any(True for _ in self._store.quads_for_pattern(None, None, None, graph)):
+                self._forget_graph(graph)
+
+    def replace_subjects(self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
+        """Remove what ``graph`` says about ``subjects`` and add ``quads``, in one transaction."""
+        old = [q for subject in subjects for q in self._store.quads_for_pattern(subject, None, None, graph)]
+        if old:
+            self._swap(old, quads)
+        else:  # a plain transactional extend: ~3x faster than the update for many quads
+            self._write(lambda: self._store.extend(quads))
+
+    def _swap(self, old: Sequence[Quad], new: Sequence[Quad]) -> None:
         update = ";\n".join(
             f"{verb} {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {' '.join(map(str, range(len(rows))))} }} "
             f"BIND(<{function.value}>(?i, 0) AS ?s) BIND(<{function.value}>(?i, 1) AS ?p) "
             f"BIND(<{function.value}>(?i, 2) AS ?o) BIND(<{function.value}>(?i, 3) AS ?g) }}"
-            for verb, function, rows in (("DELETE", _OLD, old), ("INSERT", _NEW, quads))
+            for verb, function, rows in (("DELETE", _OLD, old), ("INSERT", _NEW, new))
             if rows
         )
         if not update:
             return
         functions = {
             _OLD: lambda i, k: old[int(i.value)][int(k.value)],
-            _NEW: lambda i, k: quads[int(i.value)][int(k.value)],
+            _NEW: lambda i, k: new[int(i.value)][int(k.value)],
         }
         self._write(lambda: self._store.update(update, custom_functions=functions))
-        for graph in graphs:
-            if not any(True for _ in self._store.quads_for_pattern(None, None, None, graph)):
-                self._forget_graph(graph)
 
     def document_graphs(self, ids: Iterable[str]) -> dict[str, NamedNode]:
         """The graph of each stored document id (ids not stored are left out)."""

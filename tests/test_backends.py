@@ -15,11 +15,14 @@ from conftest import SEED
 from graphbuild.backends import Store, open_store
 from graphbuild.cli import app
 from graphbuild.export import ExportFormat, export
+from graphbuild.figures import is_current
 from graphbuild.ingest import delete, ingest
 from graphbuild.queries import load_query, run
 from graphbuild.remote import Endpoints, RemoteStore, with_values
 from graphbuild.store import GraphStore, Solutions
 from servers import OxigraphServer, VirtuosoServer, start_oxigraph
+from test_figures import AGGREGATE as AGGREGATE_FIGURES
+from test_figures import STORED as STORED_FIGURES
 
 SEED_ID = SEED.stem
 DBR = "http://dbpedia.org/resource/"
@@ -82,7 +85,7 @@ def test_ingest_stats_and_reingest(backend: tuple[str, Store]) -> None:
     report = ingest([SEED], store=store)
     assert (report.loaded, report.failed, report.mentions) == (1, 0, 12)
     stats = store.stats()
-    assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 2)
+    assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 3)
     again = ingest([SEED], store=store)
     assert (again.loaded, again.replaced, again.unchanged) == (0, 0, 1)
     assert store.stats().quads == stats.quads
@@ -190,3 +193,25 @@ def test_unreachable_server_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["stats", "--store", "http://127.0.0.1:9/sparql"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot reach http://127.0.0.1:9/sparql")
+
+
+def test_figures_follow_replace_and_delete(backend: tuple[str, Store], tmp_path: Path) -> None:
+    _, store = backend
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED.parent, corpus)
+    ingest([corpus], store=store)
+    seed = corpus / SEED.name
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    seed.write_text(lines[0] + "\n" + "\n".join(line for line in lines[1:] if "Pain" in line) + "\n", encoding="utf-8")
+    assert ingest([corpus], store=store).replaced == 1
+    delete(["016c47f14cd178b649ed16cb8c53"], store=store)
+    stored, aggregate = _figures(store, STORED_FIGURES), _figures(store, AGGREGATE_FIGURES)
+    assert len(stored) == 61 and stored == aggregate
+    assert stored[DBR + "Pain"] == ("2", "1", "2", "1.87011", "0.935053")
+    assert is_current(store)
+
+
+def _figures(store: Store, sparql: str) -> dict[str, tuple[str, ...]]:
+    result = store.query(sparql)
+    assert isinstance(result, Solutions)
+    return {row[0].value: tuple("-" if t is None else f"{float(t.value):.6g}" for t in row[1:]) for row in result.rows}

@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 from graphbuild.errors import GraphbuildError
 from graphbuild.export import ExportFormat, export
 from graphbuild.store import GraphStore
-from graphbuild.vocab import METADATA_GRAPH
+from graphbuild.vocab import FIGURES_GRAPH, METADATA_GRAPH
 
 SEED_ID = "000_70018b3530a68054"
 RDFLIB_FORMATS = {
@@ -39,7 +39,7 @@ def _store_triples(store: GraphStore) -> rdflib.Graph:
 def test_export_parses_back_into_the_same_triples(fmt: ExportFormat, seed_store: GraphStore) -> None:
     data = _dump(seed_store, fmt)
     expected = _store_triples(seed_store)
-    assert len(expected) == 157
+    assert len(expected) == 183  # 157 of the document and metadata, 26 of the figures
     parsed = rdflib.Dataset()
     parsed.parse(data=data, format=RDFLIB_FORMATS[fmt])
     merged = rdflib.Graph()
@@ -47,14 +47,14 @@ def test_export_parses_back_into_the_same_triples(fmt: ExportFormat, seed_store:
         merged.add(quad[:3])
     assert isomorphic(merged, expected)
     oxi = list(pyoxigraph.parse(data, fmt.rdf_format))
-    assert len({str(getattr(q, "triple", q)) for q in oxi}) == 157
+    assert len({str(getattr(q, "triple", q)) for q in oxi}) == 183
 
 
 @pytest.mark.parametrize("fmt", [ExportFormat.NQUADS, ExportFormat.TRIG], ids=["nquads", "trig"])
 def test_quad_formats_keep_the_named_graphs(fmt: ExportFormat, seed_store: GraphStore) -> None:
     quads = list(pyoxigraph.parse(_dump(seed_store, fmt), fmt.rdf_format))
     graphs = {q.graph_name.value for q in quads}
-    assert graphs == {METADATA_GRAPH.value, f"https://w3id.org/graphbuild/doc/{SEED_ID}"}
+    assert graphs == {METADATA_GRAPH.value, FIGURES_GRAPH.value, f"https://w3id.org/graphbuild/doc/{SEED_ID}"}
     assert {str(q) for q in quads} == {str(q) for q in seed_store.quads()}
 
 

@@ -41,7 +41,7 @@ def _quads(store: GraphStore) -> set[str]:
 
 def test_seed_gives_twelve_mentions_of_five_resources(seed_store: GraphStore) -> None:
     stats = seed_store.stats()
-    assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 2)
+    assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 3)
 
 
 def test_seed_offsets_equal_spotlight_nif(seed_store: GraphStore) -> None:

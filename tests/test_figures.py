@@ -1,0 +1,142 @@
+"""Tests for the per-resource figures (graphbuild.figures): always equal to the aggregate
+over the mentions in the store, through ingest, replace, delete and interrupted runs."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad
+
+from conftest import DATA, SEED, SEEDS
+from graphbuild.figures import FiguresKeeper, graph_tally, is_current, rebuild, tally
+from graphbuild.ingest import delete, ingest
+from graphbuild.model import document_graph
+from graphbuild.offsets import place_links
+from graphbuild.readers import read_documents
+from graphbuild.records import Document, Link
+from graphbuild.store import GraphStore, Solutions
+from graphbuild.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
+
+SEED_ID = "000_70018b3530a68054"
+INPUTS = [SEEDS, DATA / "nif", DATA / "spotlight", DATA / "jsonl", DATA / "csv"]
+
+# The definition the figures must always agree with, written out independently here.
+AGGREGATE = """
+PREFIX itsrdf: <http://www.w3.org/2005/11/its/rdf#>
+PREFIX schema: <http://schema.org/>
+SELECT ?e ?mentions ?documents ?confidences ?sum ?max WHERE {
+  { SELECT ?e (COUNT(DISTINCT ?m) AS ?mentions) (COUNT(?c) AS ?confidences) (SUM(?c) AS ?sum) (MAX(?c) AS ?max)
+    WHERE { ?m itsrdf:taIdentRef ?e OPTIONAL { ?m itsrdf:taConfidence ?c } } GROUP BY ?e }
+  { SELECT ?e (COUNT(DISTINCT ?d) AS ?documents) WHERE { ?d schema:mentions ?e } GROUP BY ?e }
+}
+"""
+STORED = """
+PREFIX gb: <https://w3id.org/graphbuild/ns#>
+SELECT ?e ?mentions ?documents ?confidences ?sum ?max WHERE { GRAPH <https://w3id.org/graphbuild/graph/figures> {
+  ?e gb:mentionCount ?mentions ; gb:documentCount ?documents ; gb:confidenceCount ?confidences ; gb:confidenceSum ?sum .
+  OPTIONAL { ?e gb:maxConfidence ?max } } }
+"""
+
+
+def figures(store: GraphStore, sparql: str = STORED) -> dict[str, tuple]:
+    result = store.query(sparql)
+    assert isinstance(result, Solutions)
+    return {
+        row[0].value: (int(row[1].value), int(row[2].value), int(row[3].value), round(float(row[4].value), 9),
+                       None if row[5] is None else float(row[5].value))
+        for row in result.rows
+    }
+
+
+def assert_current(store: GraphStore) -> None:
+    assert is_current(store)
+    assert figures(store) == figures(store, AGGREGATE)
+
+
+def _documents(path: Path) -> list[Document]:
+    return [item for item in read_documents([path]) if isinstance(item, Document)]
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
+def test_a_documents_tally_matches_its_graph(path: Path) -> None:
+    documents = _documents(path)
+    assert documents
+    for doc in documents:
+        placed = replace(doc, links=place_links(doc.text, doc.links))
+        graph = document_graph(placed, base=DEFAULT_BASE)
+        assert sorted(tally(placed), key=lambda t: t.resource) == sorted(graph_tally(graph.quads), key=lambda t: t.resource)
+
+
+def test_two_links_on_one_span_count_as_one_node_per_resource() -> None:
+    doc = Document("d", "Pain and pain.", (
+        Link("Pain", DBR + "Pain", 0.5, 0, 4),
+        Link("Pain", DBR + "Pain", 0.7, 0, 4),
+        Link("Pain", DBR + "Ache", 0.9, 0, 4),
+        Link("pain", DBR + "Pain", None, 9, 13),
+    ))
+    by_resource = {t.resource: t for t in tally(doc)}
+    # The span 0-4 is one node with both resources and all three confidences, as in RDF.
+    assert (by_resource[DBR + "Pain"].mentions, by_resource[DBR + "Pain"].confidences) == (2, 3)
+    assert by_resource[DBR + "Pain"].confidence_sum == pytest.approx(2.1)
+    assert (by_resource[DBR + "Ache"].mentions, by_resource[DBR + "Ache"].max_confidence) == (1, 0.9)
+
+
+def test_ingest_keeps_the_figures(store: GraphStore) -> None:
+    ingest([SEEDS], store=store)
+    assert_current(store)
+    assert figures(store)[DBR + "Decision_making"] == (6, 1, 6, round(6 * 0.999999999953161, 9), 0.999999999953161)
+
+
+def test_replace_and_delete_keep_the_figures(store: GraphStore, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    ingest([corpus], store=store)
+    seed = corpus / SEED.name
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    # Keep Focus_group only: Decision_making loses its most confident mentions.
+    seed.write_text(lines[0] + "\n" + "\n".join(line for line in lines[1:] if "Focus_group" in line) + "\n", encoding="utf-8")
+    report = ingest([corpus], store=store)
+    assert (report.replaced, report.unchanged) == (1, 7)  # seeds/ holds 8 documents and an empty file
+    assert_current(store)
+    assert DBR + "Decision_making" not in figures(store)
+    assert delete(["016c47f14cd178b649ed16cb8c53"], store=store) == (["016c47f14cd178b649ed16cb8c53"], [])
+    assert_current(store)
+
+
+def test_delete_rereads_a_maximum_that_went_away(store: GraphStore, tmp_path: Path) -> None:
+    for name, confidence in (("a", "0.9"), ("b", "0.6")):
+        (tmp_path / f"{name}.txt").write_text(f"Pain is pain, {name}.\nPain    {confidence}^^http://www.w3.org/2001/XMLSchema#double    http://dbpedia.org/resource/Pain\n", encoding="utf-8")
+    ingest([tmp_path / "a.txt", tmp_path / "b.txt"], store=store)
+    assert figures(store)[DBR + "Pain"][4] == 0.9
+    delete(["a"], store=store)
+    assert figures(store)[DBR + "Pain"] == (1, 1, 1, 0.6, 0.6)
+    assert_current(store)
+
+
+def test_an_interrupted_run_is_rebuilt_by_the_next(store: GraphStore, tmp_path: Path) -> None:
+    ingest([SEED], store=store)
+    keeper = FiguresKeeper(store)
+    keeper.changing()  # a run starts writing, then dies before commit
+    store.replace_subjects(FIGURES_GRAPH, [NamedNode(DBR + "Pain")], [
+        Quad(NamedNode(DBR + "Pain"), NamedNode(GB + "mentionCount"), Literal(99), FIGURES_GRAPH)
+    ])
+    assert not is_current(store)
+    report = ingest([SEEDS], store=store)
+    assert (report.loaded, report.unchanged) == (7, 1)
+    assert_current(store)
+
+
+def test_rebuild_recomputes_from_the_mentions(seed_store: GraphStore) -> None:
+    seed_store.replace_subjects(FIGURES_GRAPH, [NamedNode(DBR + "Pain"), FIGURES_GRAPH], [])
+    assert not is_current(seed_store)
+    assert rebuild(seed_store) == 5
+    assert_current(seed_store)
+
+
+def test_unchanged_reingest_writes_no_figures(seed_store: GraphStore) -> None:
+    before = sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH))
+    ingest([SEED], store=seed_store)
+    assert sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH)) == before
