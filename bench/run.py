@@ -1,6 +1,7 @@
 """Side-by-side ingest benchmark: graphbuild against the store's own limit and rdflib.
 
-    python bench/run.py --documents 10000 [--documents 100000] [--work DIR] [--repeat 3]
+    python bench/run.py --documents 10000 [--documents 100000] [--work DIR] [--repeat 3] [--json FILE]
+    python bench/run.py --render 10k.json 100k.json     (one table from separate runs)
 
 For each corpus size it generates a synthetic corpus (bench/generate.py), then measures on
 the same corpus, in one run:
@@ -52,7 +53,12 @@ def main() -> None:
     parser.add_argument("--skip-rdflib-above", type=int, default=100_000, help="rdflib takes ~18 GiB at 100k")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--morph-python", type=Path, help="a Python with morph-kgc installed, for (d)")
+    parser.add_argument("--render", type=Path, nargs="+", metavar="JSON", help="print one table from earlier --json files")
     args = parser.parse_args()
+    if args.render:
+        merged = {int(size): figures for path in args.render for size, figures in json.loads(path.read_text()).items()}
+        print(render(dict(sorted(merged.items()))))
+        return
     results = {}
     for documents in args.documents or [10_000]:
         results[documents] = run_size(
