@@ -18,20 +18,22 @@ class PartWriter:
         self.gzip = gzip
         self.stem = stem
         self.paths: list[Path] = []
-        self.quads = 0
         self._handle: BinaryIO | None = None
         self._in_part = 0
         folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, nquads: str) -> None:
         """Write whole lines of N-Quads (one document's, say)."""
+        self.write_bytes(nquads.encode("utf-8"), quads=nquads.count("\n") if self.split else 0)
+
+    def write_bytes(self, data: bytes | memoryview, *, quads: int) -> None:
+        """Write whole lines of N-Quads already encoded as UTF-8, ``quads`` lines of them
+        (only counted with ``split``)."""
         if self._handle is None or (self.split and self._in_part >= self.split):
             self._next_part()
         assert self._handle is not None
-        self._handle.write(nquads.encode("utf-8"))
-        count = nquads.count("\n")
-        self._in_part += count
-        self.quads += count
+        self._handle.write(data)
+        self._in_part += quads
 
     def close(self) -> None:
         if self._handle is not None:

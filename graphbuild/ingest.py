@@ -8,33 +8,38 @@ always whole; a document that replaces an earlier version goes in one transactio
 
 from __future__ import annotations
 
-import multiprocessing
-import traceback
-from queue import Empty
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pyoxigraph
 from pyoxigraph import NamedNode
 
-from graphbuild.errors import GraphbuildError, InputError
+from graphbuild.errors import InputError
 from graphbuild.figures import FiguresKeeper, Tally, graph_tally, tally
 from graphbuild.model import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
 from graphbuild.offsets import place_links
-from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents
+from graphbuild.parallel import in_order, runs_of_files
+from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
 from graphbuild.records import Document, Repair, RepairKind, Skipped
 from graphbuild.store import GraphStore
 from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
 # New documents are written in batches of about this many characters of N-Quads.
 _BATCH_CHARS = 64 * 1024 * 1024
-# Documents per message from the preparing process, and messages in flight at most.
+# Documents per message from a preparing process, and messages in flight at most (per
+# process; one message holds ~10 MiB of N-Quads for abstracts).
 _CHUNK = 256
-_QUEUE_CHUNKS = 16
+_QUEUE_CHUNKS = 8
 _PROCESS_BYTES = 1 << 20
+# With several preparing processes, each takes every n-th run of consecutive sources: at
+# most this many files, or about this many bytes of input, per run.
+_RUN_FILES = _CHUNK
+_RUN_BYTES = 4 << 20
 
 
 @dataclass
@@ -116,22 +121,31 @@ def prepared(
     base: str = DEFAULT_BASE,
     min_confidence: float | None = None,
     parallel: bool = True,
+    processes: int = 1,
+    then: Callable[[Prepared], Any] | None = None,
 ) -> Iterator[Item]:
     """Every document under ``paths`` read, placed and modelled, in reading order.
 
-    With ``parallel`` the work runs in a second process (not for standard input), so that
-    the caller's writing overlaps it.
+    With ``parallel`` the work runs in ``processes`` other processes (not for standard
+    input), so that the caller's writing overlaps it; the items come in the same order
+    whatever the number. ``then`` (picklable: a module-level function or a partial of
+    one) turns each prepared document into what is yielded instead, in those processes.
     """
-    sources = find_sources(paths, format=format)
-    options = _Options(format=format, base=base, min_confidence=min_confidence)
-    if parallel and STDIN not in sources and _worth_a_process(sources):
-        return _prepared_in_process(sources, options)
-    return prepare(sources, options)
+    paths = list(paths)
+    options = _Options(format=format, base=base, min_confidence=min_confidence, then=then)
+    if parallel and _worth_a_process(paths):
+        return _prepared_in_process(paths, options, processes=processes)
+    return prepare(find_sources(paths, format=format), options)
 
 
-def _worth_a_process(sources: list[Path | str]) -> bool:
+def _worth_a_process(paths: list[str | Path]) -> bool:
     # Starting a process costs a fraction of a second: not worth it for one small file.
-    return len(sources) > 1 or any(Path(s).stat().st_size > _PROCESS_BYTES for s in sources if Path(s).is_file())
+    # Standard input is read here (a process could not share it).
+    if any(str(path) == STDIN for path in paths):
+        return False
+    return len(paths) > 1 or any(
+        Path(p).is_dir() or (Path(p).is_file() and Path(p).stat().st_size > _PROCESS_BYTES) for p in paths
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,65 +153,46 @@ class _Options:
     format: InputFormat | None
     base: str
     min_confidence: float | None
+    then: Callable[[Prepared], Any] | None = None
 
 
 def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Item]:
-    """Read, place and model: everything before the store, one item per document."""
-    for item in read_documents(sources, format=options.format):
-        if not isinstance(item, Document):
-            yield item
-            continue
-        links = item.links
-        if options.min_confidence is not None:
-            links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
-        doc = replace(item, links=place_links(item.text, links))
-        try:
-            graph = document_graph(doc, base=options.base)
-            yield Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), tally(doc))
-        except ValueError as exc:
-            yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
+    """Read, place and model: everything before the store, one item per document.
+
+    ``sources`` are files (or ``-``) as ``find_sources`` lists them.
+    """
+    for source in sources:
+        for item in read_source(source, format=options.format):
+            if not isinstance(item, Document):
+                yield item
+                continue
+            links = item.links
+            if options.min_confidence is not None:
+                links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
+            doc = replace(item, links=place_links(item.text, links))
+            try:
+                graph = document_graph(doc, base=options.base)
+            except ValueError as exc:
+                yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
+                continue
+            done = Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), tally(doc))
+            yield done if options.then is None else options.then(done)
 
 
-def _prepared_in_process(sources: list[Path | str], options: _Options) -> Iterator[Item]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue(maxsize=_QUEUE_CHUNKS)
-    worker = context.Process(target=_produce, args=(sources, options, queue), daemon=True)
-    worker.start()
-    try:
-        while (chunk := _next_chunk(queue, worker)) is not None:
-            if isinstance(chunk, str):
-                raise GraphbuildError(f"preparing documents failed:\n{chunk}")
-            yield from chunk
-    finally:
-        worker.terminate()
-        worker.join()
+def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[Item]:
+    def runs() -> list[list[Path | str]]:
+        sources = find_sources(paths, format=options.format)
+        return runs_of_files(sources, processes, files=_RUN_FILES, size=_RUN_BYTES)
 
-
-def _next_chunk(queue: multiprocessing.Queue, worker: multiprocessing.process.BaseProcess) -> object:
-    # A worker killed from outside (or one that could not start) never answers: poll.
-    while True:
-        try:
-            return queue.get(timeout=1.0)
-        except Empty:
-            if not worker.is_alive():
-                raise GraphbuildError(
-                    f"the process preparing documents stopped (exit code {worker.exitcode}); "
-                    "rerun, or ingest with parallel=False"
-                ) from None
-
-
-def _produce(sources: list[Path | str], options: _Options, queue: multiprocessing.Queue) -> None:
-    try:
-        chunk: list[Item] = []
-        for item in prepare(sources, options):
-            chunk.append(item)
-            if len(chunk) >= _CHUNK:
-                queue.put(chunk)
-                chunk = []
-        queue.put(chunk)
-        queue.put(None)
-    except BaseException:  # the parent must hear of it, or it would wait forever
-        queue.put(traceback.format_exc())
+    return in_order(
+        partial(prepare, options=options),
+        runs,
+        processes=processes,
+        chunk=_CHUNK,
+        queued=_QUEUE_CHUNKS,
+        name="preparing documents",
+        hint="rerun, or ingest with parallel=False",
+    )
 
 
 class _Writer:

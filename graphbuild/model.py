@@ -9,12 +9,12 @@ parses it back into pyoxigraph terms where objects are wanted.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, quote_from_bytes
 
 import pyoxigraph
 from pyoxigraph import NamedNode, Quad
@@ -37,11 +37,43 @@ _DOUBLE = f"^^<{XSD}double>"
 _INTEGER = f"^^<{XSD}integer>"
 _DATETIME = f"^^<{XSD}dateTime>"
 _TRUE = f'"true"^^<{XSD}boolean>'
-_CONTEXT_TYPES = (f"<{NIF}Context>", f"<{NIF}String>", f"<{NIF}RFC5147String>")
-_PHRASE_TYPES = (f"<{NIF}Phrase>", f"<{NIF}String>", f"<{NIF}RFC5147String>")
+# Fixed middles of lines, " predicate object " or " predicate ": a line is node + middle
+# (+ object) + " <graph> .\n".
+_ARTICLE = f" {_A} <{SCHEMA}ScholarlyArticle>"
+_IDENTIFIER = f" <{DCTERMS}identifier> "
+_MENTIONS = f" <{SCHEMA}mentions> "
+_CONTEXT_A = f" {_A} <{NIF}Context>"
+_PHRASE_A = f" {_A} <{NIF}Phrase>"
+_STRING_A = f" {_A} <{NIF}String>"
+_RFC5147_A = f" {_A} <{NIF}RFC5147String>"
+_ANNOTATION_A = f" {_A} <{NIF}Annotation>"
+_IS_STRING = f" <{NIF}isString> "
+_BEGIN = f" <{NIF}beginIndex> "
+_END = f" <{NIF}endIndex> "
+_SOURCE_URL = f" <{NIF}sourceUrl> "
+_REFERENCE_CONTEXT = f" <{NIF}referenceContext> "
+_ANCHOR_OF = f" <{NIF}anchorOf> "
+_TOPIC = f" <{NIF}topic> "
+_SURFACE_FORM = f" <{SURFACE_FORM}> "
+_INFERRED = f" <{OFFSETS_INFERRED}> {_TRUE}"
+_AMBIGUOUS = f" <{AMBIGUOUS}> {_TRUE}"
+_IDENT_REF = f" <{ITSRDF}taIdentRef> "
+_CONFIDENCE = f" <{ITSRDF}taConfidence> "
+_ANNOTATORS_REF = f" <{ITSRDF}taAnnotatorsRef> "
+_CLASS_REF = f" <{ITSRDF}taClassRef> "
+_SUPPORT = f" <{SUPPORT}> "
+_SECOND_RANK = f" <{SECOND_RANK}> "
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # What N-Quads forbids inside <…>; readers validate IRIs, this keeps the bulk loader safe.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+# IRIs already checked, written as <…>: a corpus links the same few thousand resources
+# over and over. Emptied when full, so a corpus of distinct IRIs cannot grow it for ever.
+_CHECKED: dict[str, str] = {}
+_CHECKED_MAX = 1 << 17
+# Source folders as file: URIs with symbolic links resolved (folders are taken not to move
+# during a run).
+_REAL_FOLDERS: dict[str, str] = {}
+_REAL_FOLDERS_MAX = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +112,9 @@ def document_graph(doc: Document, *, base: str) -> DocumentGraph:
     Raises ValueError when a link's IRI cannot be written (readers validate IRIs).
     """
     iri = document_iri(doc.id, base).value
-    text = "".join(_document_lines(doc, iri))
+    lines, placed = _document_lines(doc, iri)
+    text = "".join(lines)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    placed = sum(1 for link in doc.links if link.placed)
     return DocumentGraph(iri, text, f"sha256:{digest}", placed, len(doc.links) - placed)
 
 
@@ -98,7 +130,7 @@ def provenance_nquads(
         f"{s} <{CONTENT_HASH}> {_literal(graph.content_hash)} {g} .\n",
     ]
     if source and not source.startswith("<"):
-        lines.append(f"{s} <{PROV}wasDerivedFrom> <{Path(source).resolve().as_uri()}> {g} .\n")
+        lines.append(f"{s} <{PROV}wasDerivedFrom> <{_file_uri(source)}> {g} .\n")
     if min_confidence is not None:
         lines.append(f"{s} <{MIN_CONFIDENCE}> \"{min_confidence!r}\"{_DOUBLE} {g} .\n")
     return "".join(lines)
@@ -117,82 +149,101 @@ def run_nquads(run: NamedNode, *, started: datetime) -> str:
     )
 
 
-def _document_lines(doc: Document, iri: str) -> Iterator[str]:
+def _document_lines(doc: Document, iri: str) -> tuple[list[str], int]:
+    """The document's N-Quads lines (a few lines per list item) and how many links are placed.
+
+    Built from preformatted fragments, one string per mention where possible: this runs
+    for every document of a corpus and is most of the cost of preparing one.
+    """
     g = f"<{iri}>"
+    end = f" {g} .\n"  # what every line ends with
     context = f"<{iri}#char=0,{len(doc.text)}>"
-    yield f"{g} {_A} <{SCHEMA}ScholarlyArticle> {g} .\n"
-    yield f"{g} <{DCTERMS}identifier> {_literal(doc.id)} {g} .\n"
-    for resource in dict.fromkeys(link.resource for link in doc.links):
-        yield f"{g} <{SCHEMA}mentions> {_iri(resource)} {g} .\n"
-    yield from _context_lines(doc.text, context, g)
+    text = doc.text
+    lines = [f"{g}{_ARTICLE}{end}{g}{_IDENTIFIER}{_literal(doc.id)}{end}"]
+    lines.extend(f"{g}{_MENTIONS}{_iri(resource)}{end}" for resource in dict.fromkeys(link.resource for link in doc.links))
+    lines.append(
+        f"{context}{_CONTEXT_A}{end}{context}{_STRING_A}{end}{context}{_RFC5147_A}{end}"
+        f"{context}{_IS_STRING}{_literal(text)}{end}{context}{_BEGIN}\"0\"{_INT}{end}"
+        f"{context}{_END}\"{len(text)}\"{_INT}{end}{context}{_SOURCE_URL}{g}{end}"
+    )
     annotator = _iri(doc.annotator) if doc.annotator else None
     unplaced = 0
     for link in doc.links:
-        if link.placed:
-            yield from _phrase_lines(link, doc.text, iri, context, g, annotator)
+        begin, stop = link.begin, link.end
+        if begin is not None and stop is not None:
+            node = f"<{iri}#char={begin},{stop}>"
+            lines.append(
+                f"{node}{_PHRASE_A}{end}{node}{_STRING_A}{end}{node}{_RFC5147_A}{end}"
+                f"{node}{_REFERENCE_CONTEXT}{context}{end}"
+                # NIF's anchor is the text slice, also where offset recovery matched a surface
+                # form that the linker had re-cased ("Eil" over "EIL").
+                f"{node}{_ANCHOR_OF}{_literal(text[begin:stop])}{end}"
+                f"{node}{_BEGIN}\"{begin}\"{_INT}{end}{node}{_END}\"{stop}\"{_INT}{end}"
+            )
+            _link_lines(lines, node, link, end, annotator)
+            if link.inferred:
+                lines.append(f"{node}{_INFERRED}{end}")
+            if link.ambiguous:
+                lines.append(f"{node}{_AMBIGUOUS}{end}")
         else:
+            # GERBIL's way for a link with no place in the text: a document-level annotation.
             unplaced += 1
-            yield from _annotation_lines(link, f"<{iri}#annotation-{unplaced}>", context, g, annotator)
+            node = f"<{iri}#annotation-{unplaced}>"
+            lines.append(
+                f"{context}{_TOPIC}{node}{end}{node}{_ANNOTATION_A}{end}{node}{_SURFACE_FORM}{_literal(link.surface)}{end}"
+            )
+            _link_lines(lines, node, link, end, annotator)
+    return lines, len(doc.links) - unplaced
 
 
-def _context_lines(text: str, context: str, g: str) -> Iterator[str]:
-    for type_iri in _CONTEXT_TYPES:
-        yield f"{context} {_A} {type_iri} {g} .\n"
-    yield f"{context} <{NIF}isString> {_literal(text)} {g} .\n"
-    yield f"{context} <{NIF}beginIndex> \"0\"{_INT} {g} .\n"
-    yield f"{context} <{NIF}endIndex> \"{len(text)}\"{_INT} {g} .\n"
-    yield f"{context} <{NIF}sourceUrl> {g} {g} .\n"
-
-
-def _phrase_lines(link: Link, text: str, iri: str, context: str, g: str, annotator: str | None) -> Iterator[str]:
-    phrase = f"<{iri}#char={link.begin},{link.end}>"
-    for type_iri in _PHRASE_TYPES:
-        yield f"{phrase} {_A} {type_iri} {g} .\n"
-    yield f"{phrase} <{NIF}referenceContext> {context} {g} .\n"
-    # NIF's anchor is the text slice, also where offset recovery matched a surface form
-    # that the linker had re-cased ("Eil" over "EIL").
-    yield f"{phrase} <{NIF}anchorOf> {_literal(text[link.begin : link.end])} {g} .\n"
-    yield f"{phrase} <{NIF}beginIndex> \"{link.begin}\"{_INT} {g} .\n"
-    yield f"{phrase} <{NIF}endIndex> \"{link.end}\"{_INT} {g} .\n"
-    yield from _link_lines(phrase, link, g, annotator)
-    if link.inferred:
-        yield f"{phrase} <{OFFSETS_INFERRED}> {_TRUE} {g} .\n"
-    if link.ambiguous:
-        yield f"{phrase} <{AMBIGUOUS}> {_TRUE} {g} .\n"
-
-
-def _annotation_lines(link: Link, annotation: str, context: str, g: str, annotator: str | None) -> Iterator[str]:
-    # GERBIL's way for a link with no place in the text: a document-level annotation.
-    yield f"{context} <{NIF}topic> {annotation} {g} .\n"
-    yield f"{annotation} {_A} <{NIF}Annotation> {g} .\n"
-    yield f"{annotation} <{SURFACE_FORM}> {_literal(link.surface)} {g} .\n"
-    yield from _link_lines(annotation, link, g, annotator)
-
-
-def _link_lines(node: str, link: Link, g: str, annotator: str | None) -> Iterable[str]:
-    yield f"{node} <{ITSRDF}taIdentRef> {_iri(link.resource)} {g} .\n"
+def _link_lines(lines: list[str], node: str, link: Link, end: str, annotator: str | None) -> None:
+    line = f"{node}{_IDENT_REF}{_iri(link.resource)}{end}"
     if link.confidence is not None:
-        yield f"{node} <{ITSRDF}taConfidence> \"{link.confidence!r}\"{_DOUBLE} {g} .\n"
+        line += f"{node}{_CONFIDENCE}\"{link.confidence!r}\"{_DOUBLE}{end}"
     if link.annotator is not None:
         annotator = _iri(link.annotator)  # a link's own annotator outranks the document's
     if annotator is not None:
-        yield f"{node} <{ITSRDF}taAnnotatorsRef> {annotator} {g} .\n"
+        line += f"{node}{_ANNOTATORS_REF}{annotator}{end}"
+    lines.append(line)
     for type_iri in link.types:
-        yield f"{node} <{ITSRDF}taClassRef> {_iri(type_iri)} {g} .\n"
+        lines.append(f"{node}{_CLASS_REF}{_iri(type_iri)}{end}")
     if link.support is not None:
-        yield f"{node} <{SUPPORT}> \"{link.support}\"{_INTEGER} {g} .\n"
+        lines.append(f"{node}{_SUPPORT}\"{link.support}\"{_INTEGER}{end}")
     if link.second_rank is not None:
-        yield f"{node} <{SECOND_RANK}> \"{link.second_rank!r}\"{_DOUBLE} {g} .\n"
+        lines.append(f"{node}{_SECOND_RANK}\"{link.second_rank!r}\"{_DOUBLE}{end}")
+
+
+def _file_uri(source: str) -> str:
+    """``Path(source).resolve().as_uri()``, resolving each folder once: resolving costs
+    a system call per path component, for every document of a run."""
+    path = os.path.abspath(source)
+    if os.name != "posix" or ".." in source or os.path.islink(path):
+        return Path(source).resolve().as_uri()
+    folder, name = os.path.split(path)
+    real = _REAL_FOLDERS.get(folder)
+    if real is None:
+        if len(_REAL_FOLDERS) >= _REAL_FOLDERS_MAX:
+            _REAL_FOLDERS.clear()
+        real = _REAL_FOLDERS[folder] = "file://" + quote_from_bytes(os.fsencode(os.path.realpath(folder))).rstrip("/")
+    return f"{real}/{quote_from_bytes(os.fsencode(name))}"
 
 
 def _iri(value: str) -> str:
-    if _NOT_IN_IRI.search(value) or ":" not in value:
-        raise ValueError(f"not a valid IRI: {value!r}")
-    return f"<{value}>"
+    written = _CHECKED.get(value)
+    if written is None:
+        if _NOT_IN_IRI.search(value) or ":" not in value:
+            raise ValueError(f"not a valid IRI: {value!r}")
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        written = _CHECKED[value] = f"<{value}>"
+    return written
 
 
 def _literal(value: str) -> str:
-    return f'"{value.translate(_ESCAPES)}"'
+    # Most values need no escape; four C-level scans beat a translate table per character.
+    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
+        value = value.translate(_ESCAPES)
+    return f'"{value}"'
 
 
 def _datetime(at: datetime) -> str:

@@ -37,9 +37,8 @@ whose lower case is two code points (``İ``) only matches itself.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from itertools import groupby
+from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
 
 from graphbuild.records import Link
 
@@ -51,25 +50,34 @@ __all__ = ["place_links"]
 # Spotlight spots whole tokens but sometimes re-cases the anchor ("Eil" for "EIL").
 _TIERS: tuple[tuple[bool, bool], ...] = ((True, True), (False, True), (True, False), (False, False))
 _TIER_OF = {key: index for index, key in enumerate(_TIERS)}
+_EXACT_WHOLE, _FOLDED_WHOLE, _EXACT_PART, _FOLDED_PART = (_TIER_OF[key] for key in _TIERS)
 
 # Final sigma lowercases to "ς" or "σ" depending on context; fold both to one letter.
 _FINAL_SIGMA = "ς"
 _SIGMA = "σ"
 
+# A placed copy of a link is built positionally, several times faster than
+# dataclasses.replace (this runs for every row of a summary corpus); only while Link has
+# exactly these fields, so that a field added to Link is never dropped.
+_LINK_FIELDS = (
+    "surface", "resource", "confidence", "begin", "end", "inferred", "ambiguous",
+    "types", "line", "support", "second_rank", "annotator",
+)  # fmt: skip
+_POSITIONAL = tuple(f.name for f in fields(Link)) == _LINK_FIELDS
 
-@dataclass(slots=True)
+
 class _Surface:
     """The unplaced rows that share one surface form, and their candidate occurrences."""
 
-    text: str
-    rows: list[int]
-    tiers: list[list[int]] = field(default_factory=list)
-    chosen: list[int] = field(default_factory=list)
-    free_seen: int = 0
+    __slots__ = ("chosen", "free_seen", "rows", "text", "tiers", "wanted")
 
-    @property
-    def wanted(self) -> int:
-        return len(self.rows) - len(self.chosen)
+    def __init__(self, text: str, rows: list[int]) -> None:
+        self.text = text
+        self.rows = rows
+        self.tiers: tuple[list[int], ...] = ()
+        self.chosen: list[int] = []
+        self.wanted = len(rows)
+        self.free_seen = 0
 
     @property
     def ambiguous(self) -> bool:
@@ -82,17 +90,19 @@ def place_links(text: str, links: Sequence[Link]) -> tuple[Link, ...]:
     Returns the links in the order given; placed ones are copies with ``begin``/``end``
     set and ``inferred=True``; those already placed or not placeable are returned as is.
     """
-    result = list(links)
     surfaces = _unplaced_surfaces(links)
     if not surfaces:
-        return tuple(result)
+        return tuple(links)
     occupied = _occupied(text, links)
     folded = _fold(text)
+    is_word = str.isalnum if text.isascii() else _is_word_char
+    by_length: dict[int, list[_Surface]] = {}
     for surface in surfaces:
-        surface.tiers = _candidates(text, folded, surface.text)
-    ordered = sorted(surfaces, key=lambda s: -len(s.text))  # stable: ties keep input order
-    for _, same_length in groupby(ordered, key=lambda s: len(s.text)):
-        _place_same_length(list(same_length), occupied)
+        surface.tiers = _candidates(text, folded, surface.text, is_word)
+        by_length.setdefault(len(surface.text), []).append(surface)
+    for length in sorted(by_length, reverse=True):
+        _place_same_length(by_length[length], occupied)
+    result = list(links)
     for surface in surfaces:
         _apply(result, surface)
     return tuple(result)
@@ -101,13 +111,15 @@ def place_links(text: str, links: Sequence[Link]) -> tuple[Link, ...]:
 def _unplaced_surfaces(links: Sequence[Link]) -> list[_Surface]:
     by_text: dict[str, _Surface] = {}
     for index, link in enumerate(links):
-        # A blank surface form would "occur" everywhere; it cannot be placed honestly.
-        if link.placed or not link.surface.strip():
+        if link.begin is not None and link.end is not None:
             continue
         surface = by_text.get(link.surface)
-        if surface is None:
-            surface = by_text[link.surface] = _Surface(link.surface, [])
-        surface.rows.append(index)
+        if surface is not None:
+            surface.rows.append(index)
+            surface.wanted += 1
+        # A blank surface form would "occur" everywhere; it cannot be placed honestly.
+        elif link.surface.strip():
+            by_text[link.surface] = _Surface(link.surface, [index])
     return list(by_text.values())
 
 
@@ -136,26 +148,27 @@ def _fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else char
 
 
-def _candidates(text: str, folded: str, surface: str) -> list[list[int]]:
+def _candidates(text: str, folded: str, surface: str, is_word: Callable[[str], bool]) -> tuple[list[int], ...]:
     """Every begin offset of ``surface`` in ``text``, bucketed by tier, in text order."""
-    tiers: list[list[int]] = [[] for _ in _TIERS]
+    tiers: tuple[list[int], ...] = ([], [], [], [])
     needle = _fold(surface)
-    size = len(surface)
+    size, length = len(surface), len(text)
     begin = folded.find(needle)
     while begin != -1:
-        exact = text.startswith(surface, begin)
-        tiers[_TIER_OF[exact, _whole_word(text, begin, begin + size)]].append(begin)
+        end = begin + size
+        # A whole word cuts no word in two; only an edge that is itself a word character
+        # can run on into a neighbour.
+        whole = (begin == 0 or not is_word(text[begin]) or not is_word(text[begin - 1])) and (
+            end == length or not is_word(text[end - 1]) or not is_word(text[end])
+        )
+        if text.startswith(surface, begin):
+            tiers[_EXACT_WHOLE if whole else _EXACT_PART].append(begin)
+        else:
+            tiers[_FOLDED_WHOLE if whole else _FOLDED_PART].append(begin)
         # Step by one, not by len: "aa" occurs at 0, 1 and 2 in "aaaa", and an
         # overlapping candidate may be the only free one.
         begin = folded.find(needle, begin + 1)
     return tiers
-
-
-def _whole_word(text: str, begin: int, end: int) -> bool:
-    # Only an edge that is itself a word character can run on into a neighbour.
-    start_ok = begin == 0 or not _is_word_char(text[begin]) or not _is_word_char(text[begin - 1])
-    end_ok = end == len(text) or not _is_word_char(text[end - 1]) or not _is_word_char(text[end])
-    return start_ok and end_ok
 
 
 def _is_word_char(char: str) -> bool:
@@ -173,20 +186,20 @@ def _place_same_length(surfaces: list[_Surface], occupied: bytearray) -> None:
 
 
 def _take(surface: _Surface, begins: list[int], occupied: bytearray) -> None:
+    if not begins:
+        return
     size = len(surface.text)
-    free = [begin for begin in begins if _is_free(occupied, begin, size)]
+    taken = occupied.find
+    free = [begin for begin in begins if taken(1, begin, begin + size) == -1]
     surface.free_seen += len(free)
     for begin in free:
         if not surface.wanted:
             break
         # Re-check: an earlier pick of this same form may overlap this one ("aa" in "aaa").
-        if _is_free(occupied, begin, size):
+        if taken(1, begin, begin + size) == -1:
             occupied[begin : begin + size] = b"\x01" * size
             surface.chosen.append(begin)
-
-
-def _is_free(occupied: bytearray, begin: int, size: int) -> bool:
-    return occupied.find(1, begin, begin + size) == -1
+            surface.wanted -= 1
 
 
 def _apply(result: list[Link], surface: _Surface) -> None:
@@ -195,4 +208,13 @@ def _apply(result: list[Link], surface: _Surface) -> None:
     ambiguous = surface.ambiguous
     size = len(surface.text)
     for index, begin in zip(surface.rows, sorted(surface.chosen)):
-        result[index] = replace(result[index], begin=begin, end=begin + size, inferred=True, ambiguous=ambiguous)
+        result[index] = _placed(result[index], begin, begin + size, ambiguous)
+
+
+def _placed(link: Link, begin: int, end: int, ambiguous: bool) -> Link:
+    if not _POSITIONAL:
+        return replace(link, begin=begin, end=end, inferred=True, ambiguous=ambiguous)
+    return Link(
+        link.surface, link.resource, link.confidence, begin, end, True, ambiguous,
+        link.types, link.line, link.support, link.second_rank, link.annotator,
+    )  # fmt: skip

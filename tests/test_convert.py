@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 
 import pyoxigraph
+import pytest
 from typer.testing import CliRunner
 
-from conftest import SEED, SEEDS
+from conftest import DATA, SEED, SEEDS
+from graphbuild import convert as convert_module
+from graphbuild import ingest as ingest_module
 from graphbuild.backends import open_store
 from graphbuild.cli import app
 from graphbuild.convert import convert
@@ -59,6 +63,44 @@ def test_export_split_from_a_store(tmp_path: Path) -> None:
     assert len(_quads(paths)) == 183  # 157 of the document and metadata, 26 of the figures
     refused = runner.invoke(app, ["export", "--store", str(store), "--split", "100"])
     assert refused.exit_code == 1 and "--split and --gzip write N-Quads files" in refused.stderr
+
+
+def _mixed_corpus(folder: Path) -> Path:
+    """Good documents, bad ones and an empty file, in several formats, in a known order."""
+    folder.mkdir()
+    for path in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(path, folder / f"a-{path.name}")
+    for name in ["confidence_above_1.txt", "iri_with_gt.txt", "invalid_utf8_line3.txt"]:
+        shutil.copy(DATA / "summary" / "bad" / name, folder / f"b-{name}")
+    shutil.copy(DATA / "jsonl" / "good" / "kore50.jsonl", folder / "c-kore50.jsonl")
+    shutil.copy(DATA / "summary" / "good" / "crlf.txt", folder / "d-crlf.txt")
+    return folder
+
+
+def _without_run(paths: list[Path]) -> list[str]:
+    """The lines of the files, in order, but those that name this run or its time."""
+    lines = [line for path in paths for line in path.read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if "#run-" not in line and "generatedAtTime" not in line]
+
+
+@pytest.mark.parametrize("split", [None, 300])
+def test_two_processes_write_what_one_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split: int | None) -> None:
+    corpus = _mixed_corpus(tmp_path / "corpus")
+    # Runs of two files, so that the second process has every other run to prepare.
+    monkeypatch.setattr(ingest_module, "_RUN_FILES", 2)
+    monkeypatch.setattr(ingest_module, "_CHUNK", 3)
+    written = {}
+    for processes in (1, 2):
+        monkeypatch.setattr(convert_module, "PROCESSES", processes)
+        written[processes] = convert([corpus], output=tmp_path / f"out-{processes}", split=split)
+    (one, one_paths), (two, two_paths) = written[1], written[2]
+    assert (two.loaded, two.failed, two.empty, two.mentions) == (one.loaded, one.failed, one.empty, one.mentions)
+    assert (two.loaded, two.failed, two.empty) == (8 + 3 + 1, 3, 1)
+    assert [str(e) for e in two.errors] == [str(e) for e in one.errors]
+    assert [e.path for e in two.errors] == [str(corpus / f"b-{n}") for n in ["confidence_above_1.txt", "invalid_utf8_line3.txt", "iri_with_gt.txt"]]
+    assert [p.name for p in two_paths] == [p.name for p in one_paths]
+    assert len(two_paths) == (1 if split is None else len(one_paths)) and (split is None or len(two_paths) > 3)
+    assert _without_run(two_paths) == _without_run(one_paths)
 
 
 def test_cli_convert(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphbuild import offsets
 from graphbuild.offsets import place_links
 from graphbuild.records import Link
 
@@ -305,3 +306,21 @@ def test_a_lone_row_found_in_the_text_is_always_placed(text: str, data: st.DataO
         return
     (link,) = place_links(text, [Link(surface=surface, resource=DBR + "X")])
     assert link.placed
+
+
+def test_a_placed_row_keeps_every_other_field() -> None:
+    row = Link(
+        surface="pain",
+        resource=DBR + "Pain",
+        confidence=0.5,
+        types=("http://dbpedia.org/ontology/Disease",),
+        line=7,
+        support=12,
+        second_rank=0.25,
+        annotator="http://example.org/linker",
+    )
+    (placed,) = place_links("a pain", [row])
+    assert placed == replace(row, begin=2, end=6, inferred=True)
+    # place_links copies links field by field while Link has exactly the fields it knows
+    # (faster than dataclasses.replace); a field added to Link must be added there too.
+    assert offsets._POSITIONAL
