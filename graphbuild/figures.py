@@ -61,7 +61,9 @@ class FigureStore(Protocol):
 
     def query(self, sparql: str, *, bindings: dict[str, object] | None = None) -> object: ...
 
-    def replace_subjects(self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad]) -> None: ...
+    def replace_subjects(
+        self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad], *, atomic: bool = True
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,14 +213,20 @@ class FiguresKeeper:
             return
         delta_by_resource = self._delta.by_resource
         current = self._current(list(delta_by_resource))
-        quads: list[Quad] = []
+        changed: list[Quad] = []
+        new: list[Quad] = []
         for entity, delta in delta_by_resource.items():
             figures = _combined(current.get(entity, _Figures()), delta)
             if figures.removed_max is not None and figures.mentions > 0:
                 figures.max_confidence = self._stored_max(entity)
-            quads += _quads(NamedNode(entity), figures)
-        subjects = [NamedNode(entity) for entity in delta_by_resource] + [FIGURES_GRAPH]
-        self.store.replace_subjects(FIGURES_GRAPH, subjects, quads + [_MARKER])
+            (changed if entity in current else new).extend(_quads(NamedNode(entity), figures))
+        known = [NamedNode(entity) for entity in delta_by_resource if entity in current]
+        if len(new) > _READ_ALL_ABOVE:
+            # Resources the graph has no figures for yet (a first ingest, say) go the fast,
+            # non-transactional way: until the mark below is back, they count as incomplete.
+            self.store.replace_subjects(FIGURES_GRAPH, [], new, atomic=False)
+            new = []
+        self.store.replace_subjects(FIGURES_GRAPH, [*known, FIGURES_GRAPH], [*changed, *new, _MARKER])
         self._delta, self._open = Totals(), False
 
     def _current(self, entities: list[str]) -> dict[str, _Figures]:

@@ -124,8 +124,11 @@ class RemoteStore:
             self._put(graph, triples)
         self._replace_metadata([g for g in graphs], metadata)
 
-    def replace_subjects(self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
-        """Remove what ``graph`` says about ``subjects`` and add ``quads``.
+    def replace_subjects(
+        self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad], *, atomic: bool = True
+    ) -> None:
+        """Remove what ``graph`` says about ``subjects`` and add ``quads`` (``atomic`` or not:
+        a server's update requests are each atomic, many subjects take several).
 
         One update request per few hundred subjects (servers cap a request's size), each
         replacing its subjects whole; the last request carries the last subjects' quads.

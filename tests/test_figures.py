@@ -140,3 +140,13 @@ def test_unchanged_reingest_writes_no_figures(seed_store: GraphStore) -> None:
     before = sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH))
     ingest([SEED], store=seed_store)
     assert sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH)) == before
+
+
+def test_many_new_resources_go_the_bulk_way_and_end_current(store: GraphStore, tmp_path: Path) -> None:
+    words = [f"term{i}x" for i in range(300)]
+    rows = [f"{w}    0.{i % 9 + 1}^^http://www.w3.org/2001/XMLSchema#double    http://dbpedia.org/resource/R{i}" for i, w in enumerate(words)]
+    (tmp_path / "many.txt").write_text(" ".join(words) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ingest([tmp_path / "many.txt"], store=store)  # 300 resources: 1,500 new figure quads
+    assert len(figures(store)) == 300
+    assert figures(store)[DBR + "R10"] == (1, 1, 1, 0.2, 0.2)
+    assert_current(store)
