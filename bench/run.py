@@ -102,6 +102,7 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
             peer.rss_mib.append(rss)
     quads = _count_lines(nquads)
     figures["quads"] = quads
+    _progress(documents, "write", {"ingest": ingest.seconds, "limit": limit.seconds, "rdflib": peer.seconds})
     figures["ingest"] = _figures(ingest, documents, quads)
     figures["limit"] = _figures(limit, documents, quads)
     figures["ingest/limit"] = round(limit.median / ingest.median, 2)
@@ -110,9 +111,16 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
         figures["speed-up over rdflib"] = round(peer.median / ingest.median, 2)
     if morph_python is not None:
         figures["convert"] = _convert_against_morph(corpus, work, documents, quads, morph_python, repeat)
+        _progress(documents, "convert", figures["convert"])
     figures["queries"] = _query_latencies(work / "store")
+    _progress(documents, "queries", figures["queries"])
     figures["export"] = _export_speed(work / "store", work)
     return figures
+
+
+def _progress(documents: int, stage: str, figures: object) -> None:
+    # Each stage's figures as they come: a run of an hour must not lose them to a late failure.
+    print(f"{documents} {stage}: {json.dumps(figures)}", file=sys.stderr, flush=True)
 
 
 def _figures(measure: Measure, documents: int, quads: int) -> dict:
