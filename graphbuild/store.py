@@ -194,6 +194,11 @@ class GraphStore:
         """Every named graph, sorted by IRI so that exports are stable."""
         return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=lambda g: g.value)
 
+    def optimize(self) -> None:
+        """Compact the store: after bulk loads it is ~2x smaller and answers per-entity
+        queries several times faster (RocksDB merges the loads' overlapping files)."""
+        self._write(self._store.optimize)
+
     def quad_count(self) -> int:
         """Quads in the store (stats().quads without stats' aggregate query: ~5 s, not ~45 s, at 18M)."""
         return len(self._store)

@@ -258,3 +258,16 @@ def test_ingest_spotlight_from_stdin(tmp_path: Path) -> None:
     result = gb("ingest", "-", "--format", "spotlight", "--store", tmp_path / "s", input=data)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("1 document loaded") and "7 mentions" in result.stdout
+
+
+def test_optimize_keeps_every_quad(store_dir: Path) -> None:
+    before = json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout)
+    result = gb("optimize", "--store", store_dir)
+    assert (result.exit_code, result.stdout) == (0, f"optimized the store at {store_dir}\n")
+    assert json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout) == before
+
+
+def test_optimize_refuses_a_server() -> None:
+    result = gb("optimize", "--store", "http://127.0.0.1:9/sparql")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: optimize works on an embedded store; a SPARQL server manages its own storage\n"
