@@ -40,6 +40,8 @@ _DOUBLE = NamedNode(XSD + "double")
 _MARKER = Quad(FIGURES_GRAPH, UP_TO_DATE, Literal(True), FIGURES_GRAPH)
 # Past this many touched resources, one read of the whole graph beats one read per resource.
 _READ_ALL_ABOVE = 1000
+# Past this many quads of resources new to the graph, the bulk loader beats a transaction.
+_BULK_ABOVE = 1000
 
 _MENTIONS_QUERY = f"""
 SELECT ?e (COUNT(DISTINCT ?m) AS ?mentions) (COUNT(?c) AS ?confidences) (SUM(?c) AS ?sum) (MAX(?c) AS ?max)
@@ -221,7 +223,7 @@ class FiguresKeeper:
                 figures.max_confidence = self._stored_max(entity)
             (changed if entity in current else new).extend(_quads(NamedNode(entity), figures))
         known = [NamedNode(entity) for entity in delta_by_resource if entity in current]
-        if len(new) > _READ_ALL_ABOVE:
+        if len(new) > _BULK_ABOVE:
             # Resources the graph has no figures for yet (a first ingest, say) go the fast,
             # non-transactional way: until the mark below is back, they count as incomplete.
             self.store.replace_subjects(FIGURES_GRAPH, [], new, atomic=False)
