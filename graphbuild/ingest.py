@@ -2,13 +2,15 @@
 
 Reading, offset recovery and quad building run in a second process (a bounded queue
 between them keeps memory flat); the store's writing stays in this one. New documents go
-to the bulk loader in batches, their metadata after them, so a document with metadata is
-always whole; a document that replaces an earlier version goes in one transaction.
+to the bulk loader in batches, two at a time in background threads, each batch's metadata
+after its documents, so a document with metadata is always whole; a document that
+replaces an earlier version goes in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import pyoxigraph
 from pyoxigraph import NamedNode
 
+from graphbuild.background import Background
 from graphbuild.errors import InputError
 from graphbuild.figures import FiguresKeeper, Tally, graph_tally, tally
 from graphbuild.model import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
@@ -29,8 +32,9 @@ from graphbuild.records import Document, Repair, RepairKind, Skipped
 from graphbuild.store import GraphStore
 from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
-# New documents are written in batches of about this many characters of N-Quads.
-_BATCH_CHARS = 64 * 1024 * 1024
+# New documents are written in batches of about this many characters of N-Quads; with two
+# loading at once and one being gathered, ingest peaks at ~0.5 GiB.
+_BATCH_CHARS = 32 * 1024 * 1024
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
 _CHUNK = 256
@@ -105,11 +109,14 @@ def ingest(
     """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded."""
     items = prepared(paths, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
     writer = _Writer(store, min_confidence=min_confidence)
-    for item in items:
-        writer.take(item)
-        if progress is not None:
-            progress(item)
-    writer.flush()
+    try:
+        for item in items:
+            writer.take(item)
+            if progress is not None:
+                progress(item)
+        writer.flush()
+    finally:
+        writer.loads.close()
     writer.figures.commit()
     return writer.report
 
@@ -206,9 +213,12 @@ class _Writer:
         self.min_confidence = min_confidence
         self.figures = FiguresKeeper(store)
         self._run_written = False
+        self.loads = Background(threads=store.bulk_threads)
         self._documents: list[str] = []
         self._metadata: list[str] = []
+        # Graphs of the batch being gathered, and of the batches loading.
         self._pending: set[str] = set()
+        self._loading: list[tuple[Future[object], set[str]]] = []
         self._chars = 0
 
     def take(self, item: Item) -> None:
@@ -220,8 +230,10 @@ class _Writer:
     def _write(self, item: Prepared) -> None:
         graph = item.graph
         name = NamedNode(graph.iri)
-        if graph.iri in self._pending:
+        if graph.iri in self._pending or any(graph.iri in names for _, names in self._loading):
             self.flush()
+            self.loads.wait()
+            self._loading = []
         stored = self.store.content_hash(name)
         if stored is not None and self._read_twice(item, name, stored):
             return
@@ -269,12 +281,11 @@ class _Writer:
         return True
 
     def flush(self) -> None:
+        """Start loading the batch gathered so far."""
         if self._documents:
             self.figures.changing()
-            # Metadata last: a crash in between leaves graphs without metadata, which the
-            # next run replaces, and never metadata that vouches for a partial graph.
-            self.store.bulk_add("".join(self._documents))
-            self.store.bulk_add("".join(self._metadata))
+            future = self.loads.submit(partial(_load, self.store, "".join(self._documents), "".join(self._metadata)))
+            self._loading = [entry for entry in self._loading if not entry[0].done()] + [(future, self._pending)]
         self._documents, self._metadata, self._pending, self._chars = [], [], set(), 0
 
     def _provenance(self, graph: DocumentGraph, source: str) -> str:
@@ -285,6 +296,13 @@ class _Writer:
             text += run_nquads(self.run, started=self.started)
             self._run_written = True
         return text
+
+
+def _load(store: GraphStore, documents: str, metadata: str) -> None:
+    # Metadata last: a crash in between leaves graphs without metadata, which the next run
+    # replaces, and never metadata that vouches for a partial graph.
+    store.bulk_add(documents)
+    store.bulk_add(metadata)
 
 
 def _shown(derived_from: str | None) -> str:

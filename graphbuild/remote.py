@@ -75,6 +75,8 @@ class RemoteStore:
     """The methods of ``GraphStore``, over the SPARQL protocol and the Graph Store Protocol."""
 
     read_only = False
+    # Graph Store PUTs go one after another, in the caller's thread.
+    bulk_threads = 0
 
     def __init__(self, endpoints: Endpoints) -> None:
         self.endpoints = endpoints

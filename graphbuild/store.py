@@ -57,6 +57,10 @@ def default_location() -> Path:
 class GraphStore:
     """A graphbuild store over a pyoxigraph ``Store``."""
 
+    # Bulk loads that may run at once (graphbuild.background): Oxigraph's bulk loader
+    # releases the GIL, and two loads keep both cores busy.
+    bulk_threads = 2
+
     def __init__(self, store: pyoxigraph.Store, location: str = ":memory:", *, read_only: bool = False) -> None:
         self._store = store
         self.location = location

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph
+import pytest
 from pyoxigraph import NamedNode
 
 from conftest import SEED, SEED_NIF
+import graphbuild.ingest as ingest_module
+from graphbuild.figures import is_current
 from graphbuild.ingest import delete, ingest
 from graphbuild.model import document_iri
 from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, sparql_prologue
+from graphbuild.vocab import DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
 
 SEED_ID = SEED.stem
 
@@ -184,3 +188,28 @@ def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: Grap
     assert (report.loaded, report.replaced) == (0, 1)
     assert {str(q) for q in store.quads(document_iri(SEED_ID, DEFAULT_BASE))} == whole
     assert store.stats().mentions == 12
+
+
+def test_batches_loading_in_the_background_keep_every_document_whole(
+    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One document per batch, each load slowed down: a document read again right after
+    # its first copy must be checked against a batch that is still loading.
+    monkeypatch.setattr(ingest_module, "_BATCH_CHARS", 1)
+    bulk_add = GraphStore.bulk_add
+    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2), bulk_add(self, text)))
+    folder = tmp_path / "in"
+    for name in ["1/d1", "2/d1", "3/d2", "4/d2", "5/d3", "6/d4"]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SEED, folder / f"{name}.txt")
+    changed = folder / "4" / "d2.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("0.9", "0.8", 1), encoding="utf-8")
+    report = ingest([folder], store=store)
+    assert (report.loaded, report.duplicates, report.failed) == (4, 1, 1)
+    assert report.errors[0].path == str(changed)
+    stats = store.stats()
+    assert (stats.documents, stats.mentions, stats.resources) == (4, 48, 5)
+    hashes = _rows(store, f"SELECT ?g WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g gb:contentHash ?h }} }}")
+    assert sorted(g.rsplit("/", 1)[-1] for g, in hashes) == ["d1", "d2", "d3", "d4"]
+    pain = _rows(store, f"SELECT ?n WHERE {{ GRAPH <{FIGURES_GRAPH.value}> {{ dbr:Pain gb:mentionCount ?n }} }}")
+    assert pain == [("8",)] and is_current(store)
