@@ -17,7 +17,7 @@ half-way leaves it absent, and the next writer rebuilds the figures from the men
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -209,26 +209,34 @@ class FiguresKeeper:
     def remove(self, tallies: Iterable[Tally]) -> None:
         self._delta.remove(tallies)
 
-    def commit(self) -> None:
-        """Write the changed figures, and the mark that they are complete, in one go."""
+    def commit(self, *, ready: Callable[[], object] | None = None) -> None:
+        """Write the changed figures, and the mark that they are complete, in one go.
+
+        ``ready`` returns once every document written is in the store: the figures of
+        resources new to the graph are written before calling it (they need no reading of
+        the documents), so a writer's last loads and they overlap.
+        """
         if not self._open:
             return
         delta_by_resource = self._delta.by_resource
         current = self._current(list(delta_by_resource))
-        changed: list[Quad] = []
-        new: list[Quad] = []
-        for entity, delta in delta_by_resource.items():
-            figures = _combined(current.get(entity, _Figures()), delta)
-            if figures.removed_max is not None and figures.mentions > 0:
-                figures.max_confidence = self._stored_max(entity)
-            (changed if entity in current else new).extend(_quads(NamedNode(entity), figures))
-        known = [NamedNode(entity) for entity in delta_by_resource if entity in current]
+        new = [q for e, delta in delta_by_resource.items() if e not in current for q in _quads(NamedNode(e), delta)]
         if len(new) > _BULK_ABOVE:
             # Resources the graph has no figures for yet (a first ingest, say) go the fast,
             # non-transactional way: until the mark below is back, they count as incomplete.
             self.store.replace_subjects(FIGURES_GRAPH, [], new, atomic=False)
             new = []
-        self.store.replace_subjects(FIGURES_GRAPH, [*known, FIGURES_GRAPH], [*changed, *new, _MARKER])
+        if ready is not None:
+            ready()
+        known = [entity for entity in delta_by_resource if entity in current]
+        changed: list[Quad] = []
+        for entity in known:
+            figures = _combined(current[entity], delta_by_resource[entity])
+            if figures.removed_max is not None and figures.mentions > 0:
+                figures.max_confidence = self._stored_max(entity)
+            changed.extend(_quads(NamedNode(entity), figures))
+        subjects = [*map(NamedNode, known), FIGURES_GRAPH]
+        self.store.replace_subjects(FIGURES_GRAPH, subjects, [*changed, *new, _MARKER])
         self._delta, self._open = Totals(), False
 
     def _current(self, entities: list[str]) -> dict[str, _Figures]:

@@ -115,9 +115,9 @@ def ingest(
             if progress is not None:
                 progress(item)
         writer.flush()
+        writer.figures.commit(ready=writer.settle)
     finally:
         writer.loads.close()
-    writer.figures.commit()
     return writer.report
 
 
@@ -202,6 +202,13 @@ def _prepared_in_process(paths: list[str | Path], options: _Options, *, processe
     )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Batch:
+    future: Future[object]
+    names: set[str]
+    metadata: str
+
+
 class _Writer:
     """Decides per document between skip, add and replace, and batches the adds."""
 
@@ -214,11 +221,15 @@ class _Writer:
         self.figures = FiguresKeeper(store)
         self._run_written = False
         self.loads = Background(threads=store.bulk_threads)
+        # In a store that held no graph when the run began, only graphs this run wrote can
+        # be there: the store is asked about those alone (kept as hashes, ~60 bytes each).
+        self._fresh = store.is_empty()
+        self._written: set[int] = set()
         self._documents: list[str] = []
         self._metadata: list[str] = []
-        # Graphs of the batch being gathered, and of the batches loading.
+        # Graphs of the batch being gathered, and the batches whose metadata is not written yet.
         self._pending: set[str] = set()
-        self._loading: list[tuple[Future[object], set[str]]] = []
+        self._batches: list[_Batch] = []
         self._chars = 0
 
     def take(self, item: Item) -> None:
@@ -230,11 +241,11 @@ class _Writer:
     def _write(self, item: Prepared) -> None:
         graph = item.graph
         name = NamedNode(graph.iri)
-        if graph.iri in self._pending or any(graph.iri in names for _, names in self._loading):
+        if graph.iri in self._pending or any(graph.iri in batch.names for batch in self._batches):
             self.flush()
-            self.loads.wait()
-            self._loading = []
-        stored = self.store.content_hash(name)
+            self.settle()
+        asked = not self._fresh or hash(graph.iri) in self._written
+        stored = self.store.content_hash(name) if asked else None
         if stored is not None and self._read_twice(item, name, stored):
             return
         self.report.repairs.extend(item.repairs)
@@ -245,7 +256,7 @@ class _Writer:
         metadata = self._provenance(graph, item.source)
         # A graph without metadata is what a crashed bulk load leaves: replace it too.
         self.figures.add(item.tally)
-        if stored is not None or self.store.has_graph(name):
+        if stored is not None or (asked and self.store.has_graph(name)):
             quads = graph.quads + list(pyoxigraph.parse(metadata, pyoxigraph.RdfFormat.N_QUADS))
             self.figures.changing()
             self.figures.remove(graph_tally(self.store.quads(name)))
@@ -255,6 +266,7 @@ class _Writer:
             self._documents.append(graph.nquads)
             self._metadata.append(metadata)
             self._pending.add(graph.iri)
+            self._written.add(hash(graph.iri))
             self._chars += len(graph.nquads)
             self.report.loaded += 1
         self.report.mentions += graph.mentions
@@ -281,12 +293,30 @@ class _Writer:
         return True
 
     def flush(self) -> None:
-        """Start loading the batch gathered so far."""
+        """Start loading the batch gathered so far, with the metadata of batches loaded.
+
+        Metadata goes in only once its documents are whole in the store (a crash in
+        between leaves graphs without metadata, which the next run replaces), and rides
+        with the next batch rather than in a load of its own: every load adds files that
+        RocksDB compacts later, small ones too.
+        """
         if self._documents:
             self.figures.changing()
-            future = self.loads.submit(partial(_load, self.store, "".join(self._documents), "".join(self._metadata)))
-            self._loading = [entry for entry in self._loading if not entry[0].done()] + [(future, self._pending)]
+            loaded = [batch for batch in self._batches if batch.future.done()]
+            for batch in loaded:
+                batch.future.result()  # a failed load raises here, before its metadata goes in
+            text = "".join(self._documents) + "".join(batch.metadata for batch in loaded)
+            future = self.loads.submit(partial(self.store.bulk_add, text))
+            self._batches = [b for b in self._batches if b not in loaded] + [_Batch(future, self._pending, "".join(self._metadata))]
         self._documents, self._metadata, self._pending, self._chars = [], [], set(), 0
+
+    def settle(self) -> None:
+        """Return once every batch is in the store with its metadata."""
+        self.loads.wait()
+        metadata = "".join(batch.metadata for batch in self._batches)
+        if metadata:
+            self.store.bulk_add(metadata)
+        self._batches = []
 
     def _provenance(self, graph: DocumentGraph, source: str) -> str:
         text = provenance_nquads(
@@ -296,13 +326,6 @@ class _Writer:
             text += run_nquads(self.run, started=self.started)
             self._run_written = True
         return text
-
-
-def _load(store: GraphStore, documents: str, metadata: str) -> None:
-    # Metadata last: a crash in between leaves graphs without metadata, which the next run
-    # replaces, and never metadata that vouches for a partial graph.
-    store.bulk_add(documents)
-    store.bulk_add(metadata)
 
 
 def _shown(derived_from: str | None) -> str:

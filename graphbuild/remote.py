@@ -107,6 +107,10 @@ class RemoteStore:
     def has_graph(self, graph: NamedNode) -> bool:
         return bool(self.query("ASK { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph}))
 
+    def is_empty(self) -> bool:
+        # Other clients may write to a server while we do: never assume it empty.
+        return False
+
     def add(self, quads: Iterable[Quad]) -> None:
         self._put_all(list(quads))
 

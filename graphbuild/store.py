@@ -103,6 +103,10 @@ class GraphStore:
     def has_graph(self, graph: NamedNode) -> bool:
         return self._store.contains_named_graph(graph)
 
+    def is_empty(self) -> bool:
+        """Whether the store holds no named graph at all (cheap, unlike counting quads)."""
+        return next(iter(self._store.named_graphs()), None) is None
+
     def add(self, quads: Iterable[Quad]) -> None:
         """Add quads of graphs not yet in the store, all or nothing."""
         self._write(lambda: self._store.extend(quads))

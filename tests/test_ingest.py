@@ -190,14 +190,17 @@ def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: Grap
     assert store.stats().mentions == 12
 
 
+@pytest.mark.parametrize("threads", [2, 0], ids=["still-loading", "loaded"])
 def test_batches_loading_in_the_background_keep_every_document_whole(
-    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch, threads: int
 ) -> None:
-    # One document per batch, each load slowed down: a document read again right after
-    # its first copy must be checked against a batch that is still loading.
+    # One document per batch. With two threads and slow loads, a document read again
+    # right after its first copy must be checked against a batch still loading; with
+    # none, against one already in the store (which was empty when the run began).
     monkeypatch.setattr(ingest_module, "_BATCH_CHARS", 1)
+    monkeypatch.setattr(GraphStore, "bulk_threads", threads)
     bulk_add = GraphStore.bulk_add
-    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2), bulk_add(self, text)))
+    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2 if threads else 0), bulk_add(self, text)))
     folder = tmp_path / "in"
     for name in ["1/d1", "2/d1", "3/d2", "4/d2", "5/d3", "6/d4"]:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,14 @@ def _values(store: GraphStore, graph: NamedNode) -> set[str]:
     return {q.object.value for q in store.quads(graph)}
 
 
+def test_is_empty_until_a_graph_is_added_and_again_once_it_is_removed(store: GraphStore) -> None:
+    assert store.is_empty()
+    store.add(_quads(G1, "v"))
+    assert not store.is_empty()
+    store.replace([G1], [])
+    assert store.is_empty()
+
+
 def test_replace_swaps_a_graph(store: GraphStore) -> None:
     store.add(_quads(G1, "old1", "old2") + _quads(G2, "other"))
     store.replace([G1], _quads(G1, "new"))
