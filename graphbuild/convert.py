@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from pyoxigraph import NamedNode
+
 from graphbuild.figures import Totals
 from graphbuild.files import PartWriter
 from graphbuild.ingest import IngestReport, Prepared, Progress, prepared
@@ -52,7 +54,7 @@ def convert(
     run = run_iri(started)
     report = IngestReport()
     totals = Totals()
-    encode = partial(_encoded, started=started, min_confidence=min_confidence, count=split is not None)
+    encode = partial(_encoded, run=run, started=started, min_confidence=min_confidence, count=split is not None)
     with PartWriter(output, split=split, gzip=gzip) as writer:
         writer.write(run_nquads(run, started=started))
         items = prepared(
@@ -78,13 +80,11 @@ def convert(
     return report, writer.paths
 
 
-def _encoded(item: Prepared, *, started: datetime, min_confidence: float | None, count: bool) -> _Encoded:
+def _encoded(item: Prepared, *, run: NamedNode, started: datetime, min_confidence: float | None, count: bool) -> _Encoded:
     """In a preparing process: all that is written for one document, ready to write
     (its lines are counted only where files are split)."""
     graph = item.graph
-    metadata = provenance_nquads(
-        graph, source=item.source, run=run_iri(started), at=started, min_confidence=min_confidence
-    )
+    metadata = provenance_nquads(graph, source=item.source, run=run, at=started, min_confidence=min_confidence)
     nquads = graph.nquads + metadata
     quads = nquads.count("\n") if count else 0
     text_free = DocumentGraph(graph.iri, "", graph.content_hash, graph.mentions, graph.unplaced)
