@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
+from graphbuild import cli
 from graphbuild.cli import app
 
 SEED_ID = SEED.stem
@@ -265,6 +266,19 @@ def test_optimize_keeps_every_quad(store_dir: Path) -> None:
     result = gb("optimize", "--store", store_dir)
     assert (result.exit_code, result.stdout) == (0, f"optimized the store at {store_dir}\n")
     assert json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout) == before
+
+
+def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "OPTIMIZE_TIP_FROM", 1)
+    store = tmp_path / "store"
+    result = gb("ingest", SEED, "--store", store)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == (
+        f"tip: after a load this large, `graphbuild optimize --store {store}` compacts the store "
+        "(per-entity queries up to 3x faster on 100k documents)"
+    )
+    assert "tip:" not in gb("ingest", SEED, "--store", tmp_path / "other", "--quiet").stderr
+    assert "tip:" not in gb("ingest", SEED, "--store", store).stderr  # nothing new loaded
 
 
 def test_optimize_refuses_a_server() -> None:
