@@ -14,7 +14,7 @@ from graphbuild.figures import is_current
 from graphbuild.ingest import delete, ingest
 from graphbuild.model import document_iri
 from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
+from graphbuild.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
 
 SEED_ID = SEED.stem
 
@@ -216,3 +216,27 @@ def test_batches_loading_in_the_background_keep_every_document_whole(
     assert sorted(g.rsplit("/", 1)[-1] for g, in hashes) == ["d1", "d2", "d3", "d4"]
     pain = _rows(store, f"SELECT ?n WHERE {{ GRAPH <{FIGURES_GRAPH.value}> {{ dbr:Pain gb:mentionCount ?n }} }}")
     assert pain == [("8",)] and is_current(store)
+
+
+def test_a_document_replaced_while_batches_load(tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The replacement's transaction runs while other documents' bulk loads are under way.
+    earlier = tmp_path / "earlier" / "d0.txt"
+    earlier.parent.mkdir()
+    shutil.copy(SEED, earlier)
+    ingest([earlier], store=store)
+    monkeypatch.setattr(ingest_module, "_BATCH_CHARS", 1)
+    bulk_add = GraphStore.bulk_add
+    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2), bulk_add(self, text)))
+    folder = tmp_path / "in"
+    for name in ["1/d1", "2/d2", "3/d0", "4/d3"]:
+        (folder / name).parent.mkdir(parents=True)
+        shutil.copy(SEED, folder / f"{name}.txt")
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    only_focus_group = lines[0] + "\n" + "\n".join(line for line in lines[1:] if "Focus_group" in line) + "\n"
+    (folder / "3" / "d0.txt").write_text(only_focus_group, encoding="utf-8")
+    report = ingest([folder], store=store)
+    assert (report.loaded, report.replaced, report.failed) == (3, 1, 0)
+    stats = store.stats()
+    assert (stats.documents, stats.mentions) == (4, 3 * 12 + 1)
+    counts = dict(_rows(store, f"SELECT ?e ?n WHERE {{ GRAPH <{FIGURES_GRAPH.value}> {{ ?e gb:mentionCount ?n }} }}"))
+    assert (counts[DBR + "Pain"], counts[DBR + "Focus_group"]) == ("6", "4") and is_current(store)
