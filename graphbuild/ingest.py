@@ -33,8 +33,8 @@ from graphbuild.store import GraphStore
 from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
 # New documents are written in batches of about this many characters of N-Quads; with two
-# loading at once and one being gathered, ingest peaked at 647 MiB on 10k documents and
-# 745 MiB on 100k (64 MB batches: 980 MiB on 10k, no faster).
+# loading at once and one being gathered, ingest peaked at 623-667 MiB on 10k documents and
+# 745-764 MiB on 100k (64 MB batches: 980 MiB on 10k, no faster).
 _BATCH_CHARS = 32 * 1024 * 1024
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
