@@ -71,7 +71,7 @@ class FigureStore(Protocol):
 # One resource's share of one document: (resource IRI, its mention nodes, how many of them
 # carry a confidence, their sum, their maximum). A plain tuple rather than a record: the
 # documents' tallies cross between processes by the hundred thousand, and tuples pickle
-# and unpickle ~7x faster (a 10k convert: 5.9 -> 4.0 s).
+# and unpickle ~7x faster (10k documents' tallies: 0.83 s as records, 0.12 s as tuples).
 Tally = tuple[str, int, int, float, "float | None"]
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
 
@@ -66,14 +67,6 @@ _SECOND_RANK = f" <{SECOND_RANK}> "
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # What N-Quads forbids inside <…>; readers validate IRIs, this keeps the bulk loader safe.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-# IRIs already checked, written as <…>: a corpus links the same few thousand resources
-# over and over. Emptied when full, so a corpus of distinct IRIs cannot grow it for ever.
-_CHECKED: dict[str, str] = {}
-_CHECKED_MAX = 1 << 17
-# Source folders as file: URIs with symbolic links resolved (folders are taken not to move
-# during a run).
-_REAL_FOLDERS: dict[str, str] = {}
-_REAL_FOLDERS_MAX = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,23 +213,21 @@ def _file_uri(source: str) -> str:
     if os.name != "posix" or ".." in source or os.path.islink(path):
         return Path(source).resolve().as_uri()
     folder, name = os.path.split(path)
-    real = _REAL_FOLDERS.get(folder)
-    if real is None:
-        if len(_REAL_FOLDERS) >= _REAL_FOLDERS_MAX:
-            _REAL_FOLDERS.clear()
-        real = _REAL_FOLDERS[folder] = "file://" + quote_from_bytes(os.fsencode(os.path.realpath(folder))).rstrip("/")
-    return f"{real}/{quote_from_bytes(os.fsencode(name))}"
+    return f"{_real_folder(folder)}/{quote_from_bytes(os.fsencode(name))}"
 
 
+@lru_cache(maxsize=1 << 12)
+def _real_folder(folder: str) -> str:
+    # Folders are taken not to move during a run.
+    return "file://" + quote_from_bytes(os.fsencode(os.path.realpath(folder))).rstrip("/")
+
+
+# A corpus links the same few thousand resources over and over: each is checked once.
+@lru_cache(maxsize=1 << 17)
 def _iri(value: str) -> str:
-    written = _CHECKED.get(value)
-    if written is None:
-        if _NOT_IN_IRI.search(value) or ":" not in value:
-            raise ValueError(f"not a valid IRI: {value!r}")
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.clear()
-        written = _CHECKED[value] = f"<{value}>"
-    return written
+    if _NOT_IN_IRI.search(value) or ":" not in value:
+        raise ValueError(f"not a valid IRI: {value!r}")
+    return f"<{value}>"
 
 
 def _literal(value: str) -> str:

@@ -8,31 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SEED
 from graphbuild import offsets
 from graphbuild.offsets import place_links
 from graphbuild.records import Link
 
 DBR = "http://dbpedia.org/resource/"
 
-# Line 1 of the seed (../shared/seeds/000_70018b3530a68054.txt), verbatim: 1161 code
-# points, with two U+2019 apostrophes. Copied so the tests run without ../shared.
-SEED_TEXT = (
-    "Abstract PurposeThe aim of the study is to ascertain the views of specialist pal"
-    "liative care professionals on patient self-management of cancer pain in order to"
-    " inform the development of a new educational intervention to support self-manage"
-    "ment. MethodsThis is a qualitative research study using focus group interviews. "
-    "ResultsParticipants viewed self-management of cancer pain as desirable and achie"
-    "vable but also as something that could be problematic. Challenges to self-manage"
-    "ment were perceived in patient attitudes and behaviours, professionals\u2019 own beli"
-    "efs and actions and the wider social system. Practitioners showed awareness of p"
-    "otential tension between their espoused views (the desirability that patients ma"
-    "nage pain autonomously) and their tacit views (the undesirability of patients ma"
-    "naging pain in ways which conflict with professionals\u2019 knowledge and identity). "
-    "ConclusionsPractitioners espoused patient-centred professional practice which in"
-    "clined them towards supporting self-management. They showed awareness of factors"
-    " which might inhibit them from effectively incorporating education and support f"
-    "or self-management into routine practice."
-)
+# Line 1 of the seed (seeds/000_70018b3530a68054.txt): its text, 1161 code points with two
+# U+2019 apostrophes.
+SEED_TEXT = SEED.read_text(encoding="utf-8").split("\n")[0]
 
 # The seed's 12 rows in file order: (surface, confidence, resource, line).
 SEED_ROWS = [

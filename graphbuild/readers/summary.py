@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from pyoxigraph import NamedNode
@@ -32,10 +33,6 @@ _ROW = re.compile(
 )
 _ROW_HINT = f"expected a surface form, a confidence ending in {_XSD_DOUBLE}, then an IRI"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-# IRIs already found valid: a corpus links the same resources over and over, and checking
-# one costs more than the rest of its row. Emptied when full, so memory stays flat.
-_VALID: set[str] = set()
-_VALID_MAX = 1 << 17
 
 
 def read_summary(path: Path) -> Iterator[Document | InputError | Skipped]:
@@ -82,16 +79,15 @@ def _parse_row(line: str, *, source: str, number: int) -> Link | InputError:
     if not 0.0 <= confidence <= 1.0:
         return InputError(source, number, f"confidence {match['confidence']} is outside [0, 1]")
     iri = match["iri"]
-    if iri not in _VALID:
-        problem = _iri_problem(iri)
-        if problem:
-            return InputError(source, number, f"{problem}: {iri!r}")
-        if len(_VALID) >= _VALID_MAX:
-            _VALID.clear()
-        _VALID.add(iri)
+    problem = _iri_problem(iri)
+    if problem:
+        return InputError(source, number, f"{problem}: {iri!r}")
     return Link(surface, iri, confidence, line=number)
 
 
+# A corpus links the same resources over and over, and checking one costs more than the
+# rest of its row: each is checked once.
+@lru_cache(maxsize=1 << 17)
 def _iri_problem(iri: str) -> str | None:
     if not _SCHEME.match(iri):
         return "the link is not an absolute IRI"
