@@ -10,7 +10,7 @@ Document and mention counts are checked against the figures in each corpus's SOU
 Then the seed abstract read from its summary file and from its NIF must give the same
 mentions.
 
-    python bench/fidelity.py [CORPORA_DIR]        (default ../shared/corpora)
+    python bench/fidelity.py [CORPORA_DIR]        (default tests/data/corpora)
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Row:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpora", nargs="?", default=str(REPO.parent / "shared" / "corpora"))
+    parser.add_argument("corpora", nargs="?", default=str(REPO / "tests" / "data" / "corpora"))
     root = Path(parser.parse_args().corpora)
     rows = [measure(corpus, root) for corpus in CORPORA]
     print_table(rows)

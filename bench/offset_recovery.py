@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from graphbuild.offsets import place_links  # noqa: E402
 from graphbuild.records import Link  # noqa: E402
 
-DEFAULT_CORPUS = "../shared/corpora/scigraph-dbpedia-spotlight/sample-045"
+DEFAULT_CORPUS = "tests/data/corpora/scigraph-dbpedia-spotlight/sample-045"
 
 # Kept local on purpose: the bench measures offsets.py alone, not the reader.
 _ROW = re.compile(

@@ -10,7 +10,7 @@ is added to the inputs, to show time per document and that memory does not grow.
     python bench/validate_speed.py [INPUT ...] [--jobs 1,2] [--documents N] [--work DIR] [--keep]
 
 Default inputs: seeds/ and the SciGraph sample's summaries,
-../shared/corpora/scigraph-dbpedia-spotlight/sample-045/summary-by-entity.
+tests/data/corpora/scigraph-dbpedia-spotlight/sample-045/summary-by-entity.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_INPUTS = [REPO / "seeds", REPO / "../shared/corpora/scigraph-dbpedia-spotlight/sample-045/summary-by-entity"]
+DEFAULT_INPUTS = [REPO / "seeds", REPO / "tests/data/corpora/scigraph-dbpedia-spotlight/sample-045/summary-by-entity"]
 GRAPHBUILD = [sys.executable, "-m", "graphbuild"]
 
 
