@@ -38,7 +38,7 @@ SELECT DISTINCT ?r WHERE {{
   GRAPH {_META} {{ ?doc <{GB}contentHash> ?hash }}
   GRAPH ?doc {{ {{ ?x <{ITSRDF}taIdentRef> ?r }} UNION {{ ?doc <{SCHEMA}mentions> ?r }} }}
   FILTER (isIRI(?r))
-}} ORDER BY ?r
+}}
 """
 _RECORDS = f"""
 SELECT ?r ?p ?o WHERE {{ GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r ; ?p ?o }} }}
@@ -48,7 +48,7 @@ SELECT DISTINCT ?t WHERE {{
   GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r }}
   GRAPH ?g {{ ?r <{DBO}wikiPageRedirects> ?t }}
   FILTER (isIRI(?t))
-}} ORDER BY ?t
+}}
 """
 
 
@@ -62,8 +62,8 @@ class Record:
 
 
 def linked_resources(store: GraphStore) -> list[NamedNode]:
-    """Every resource a stored document links to (``itsrdf:taIdentRef``, ``schema:mentions``)."""
-    return [row[0] for row in _rows(store, _LINKED) if isinstance(row[0], NamedNode)]
+    """Every resource a stored document links to (``itsrdf:taIdentRef``, ``schema:mentions``), in IRI order."""
+    return _sorted_iris(_rows(store, _LINKED))
 
 
 def records(store: GraphStore) -> dict[NamedNode, Record]:
@@ -84,8 +84,14 @@ def records(store: GraphStore) -> dict[NamedNode, Record]:
 
 
 def redirect_targets(store: GraphStore) -> list[NamedNode]:
-    """Pages that enriched resources redirect to: a link to a redirect gains its target."""
-    return [row[0] for row in _rows(store, _TARGETS) if isinstance(row[0], NamedNode)]
+    """Pages that enriched resources redirect to (a link to a redirect gains its target), in IRI order."""
+    return _sorted_iris(_rows(store, _TARGETS))
+
+
+def _sorted_iris(rows: Iterable[Sequence[object]]) -> list[NamedNode]:
+    # Sorted here, not by ORDER BY: Oxigraph sorts before DISTINCT, every mention's row
+    # with two IRIs decoded per comparison (10k documents: 28.6 s against 2.3 s).
+    return sorted((row[0] for row in rows if isinstance(row[0], NamedNode)), key=lambda iri: iri.value)
 
 
 def batch_quads(
