@@ -5,7 +5,15 @@ resources drawn Zipf-like from ~50,000 DBpedia IRIs, surface forms repeated with
 across documents. Written in the seed's summary format (one .txt per document, in
 sub-folders of 1,000) and as one JSON Lines file.
 
-    python bench/generate.py OUT_DIR --documents 10000 [--seed 1] [--formats summary,jsonl,csv]
+Beside the corpus, ``enrichment.nt.gz`` is a synthetic DBpedia dump (N-Triples, gzip) about
+every resource the corpus links to, for ``graphbuild enrich --from``: an English label from
+the IRI's local name (its ``_N`` index left out, so that it matches the surface forms), 1-3
+types drawn Zipf-like from 200 classes ``dbo:Class0..199``; 5% of the resources redirect to
+another one, 2% are disambiguation pages listing 3 others (none of them among the 100 most
+linked), 20% have a page redirecting to them (``…_(alt)``, with a lower-cased label), and
+3% have a label unlike their surface forms (what suspicious-links reports).
+
+    python bench/generate.py OUT_DIR --documents 10000 [--seed 1] [--formats summary,jsonl,csv,enrichment]
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
+import gzip
 import itertools
 import json
 import random
@@ -28,6 +37,19 @@ _FILLER = (
     "between these which an using our data model analysis based show method effect two high new"
 ).split()
 _XSD_DOUBLE = "^^http://www.w3.org/2001/XMLSchema#double"
+ENRICHMENT = "enrichment.nt.gz"
+CLASSES = 200
+CLASS_ZIPF_S = 1.0
+REDIRECT_SHARE = 0.05
+DISAMBIGUATION_SHARE = 0.02
+REDIRECTED_TO_SHARE = 0.20
+MISLABELLED_SHARE = 0.03
+ARTICLES = 100  # the most linked resources are articles: never redirects or disambiguation pages
+_DBO = "http://dbpedia.org/ontology/"
+_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_REDIRECTS = f"<{_DBO}wikiPageRedirects>"
+_DISAMBIGUATES = f"<{_DBO}wikiPageDisambiguates>"
 
 
 def main() -> None:
@@ -35,14 +57,18 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--formats", default="summary,jsonl,csv")
+    parser.add_argument("--formats", default="summary,jsonl,csv,enrichment")
     args = parser.parse_args()
     formats = set(args.formats.split(","))
     counts = generate(args.out, documents=args.documents, seed=args.seed, formats=formats)
     print(json.dumps(counts))
 
 
-def generate(out: Path, *, documents: int, seed: int = 1, formats: set[str] = frozenset({"summary", "jsonl"})) -> dict:
+def generate(
+    out: Path, *, documents: int, seed: int = 1, formats: set[str] = frozenset({"summary", "jsonl", "enrichment"})
+) -> dict:
+    """Write the corpus in ``formats``; with ``enrichment`` only, the documents are drawn (the
+    same ones, from the same seed) but not written, and only the dump is."""
     rng = random.Random(seed)
     surfaces = [_surface(rng, i) for i in range(RESOURCES)]
     cumulative = list(itertools.accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(RESOURCES)))
@@ -50,11 +76,13 @@ def generate(out: Path, *, documents: int, seed: int = 1, formats: set[str] = fr
     jsonl = (out / "corpus.jsonl").open("w", encoding="utf-8") if "jsonl" in formats else None
     tables = _Tables(out / "tables") if "csv" in formats else None
     mentions = 0
+    linked: set[str] = set()
     try:
         for number in range(documents):
             doc_id = f"doc{number:07d}"
             text, links = _document(rng, surfaces, cumulative)
             mentions += len(links)
+            linked.update(iri for _, iri, _, _ in links)
             if "summary" in formats:
                 folder = out / "summary" / f"{number // 1000:04d}"
                 folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +97,68 @@ def generate(out: Path, *, documents: int, seed: int = 1, formats: set[str] = fr
             jsonl.close()
         if tables is not None:
             tables.close()
-    return {"documents": documents, "mentions": mentions, "out": str(out)}
+    counts = {"documents": documents, "mentions": mentions, "resources": len(linked), "out": str(out)}
+    if "enrichment" in formats:
+        resources = [iri for _, iri in surfaces if iri in linked]
+        counts["enrichment triples"] = write_enrichment(out / ENRICHMENT, resources, seed=seed)
+    return counts
+
+
+def write_enrichment(path: Path, iris: list[str], *, seed: int) -> int:
+    """A DBpedia-like dump about the resources ``iris``; returns its triple count.
+
+    Its own random stream, so that the corpus drawn from ``seed`` stays what it was."""
+    rng = random.Random(f"enrichment-{seed}")
+    classes = list(itertools.accumulate(1 / (rank + 1) ** CLASS_ZIPF_S for rank in range(CLASSES)))
+    triples = 0
+    # mtime 0: the same seed gives the same bytes
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed:
+        for index, iri in enumerate(iris):
+            lines = _resource_lines(rng, iri, index, iris, classes)
+            packed.write("".join(lines).encode("utf-8"))
+            triples += len(lines)
+    return triples
+
+
+def _resource_lines(rng: random.Random, iri: str, index: int, iris: list[str], classes: list[float]) -> list[str]:
+    name = _label(iri)
+    if rng.random() < MISLABELLED_SHARE:
+        name = " ".join(_word(rng).capitalize() for _ in range(rng.randint(1, 3)))
+    lines = [f'<{iri}> {_LABEL} "{name}"@en .\n']
+    picked: set[int] = set()
+    for _ in range(rng.randint(1, 3)):
+        picked.add(bisect.bisect_left(classes, rng.random() * classes[-1]))
+    lines += [f"<{iri}> {_TYPE} <{_DBO}Class{c}> .\n" for c in sorted(picked)]
+    enough = len(iris) > 3 and _rank(iri) >= ARTICLES
+    kind = rng.random()
+    if enough and kind < REDIRECT_SHARE:
+        lines.append(f"<{iri}> {_REDIRECTS} <{_other(rng, iris, index)}> .\n")
+    elif enough and kind < REDIRECT_SHARE + DISAMBIGUATION_SHARE:
+        options: set[str] = set()
+        while len(options) < 3:
+            options.add(_other(rng, iris, index))
+        lines += [f"<{iri}> {_DISAMBIGUATES} <{option}> .\n" for option in sorted(options)]
+    if rng.random() < REDIRECTED_TO_SHARE:
+        alt = f"{iri}_(alt)"
+        lines.append(f"<{alt}> {_REDIRECTS} <{iri}> .\n")
+        lines.append(f'<{alt}> {_LABEL} "{name.lower()}"@en .\n')
+    return lines
+
+
+def _other(rng: random.Random, iris: list[str], index: int) -> str:
+    """Another resource than ``iris[index]`` (there are at least two)."""
+    pick = rng.randrange(len(iris) - 1)
+    return iris[pick + 1 if pick >= index else pick]
+
+
+def _rank(iri: str) -> int:
+    return int(iri.rsplit("_", 1)[1])
+
+
+def _label(iri: str) -> str:
+    """``…/Kalo_Mine_12`` -> ``Kalo Mine``: the generator's index is not part of the name."""
+    local = iri.rsplit("/", 1)[1]
+    return local.rsplit("_", 1)[0].replace("_", " ")
 
 
 class _Tables:
@@ -96,11 +185,13 @@ class _Tables:
 
 
 def _surface(rng: random.Random, index: int) -> tuple[str, str]:
-    words = [
-        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(rng.choice((1, 1, 2, 2, 3)))
-    ]
+    words = [_word(rng) for _ in range(rng.choice((1, 1, 2, 2, 3)))]
     surface = " ".join(words)
     return surface, f"http://dbpedia.org/resource/{'_'.join(w.capitalize() for w in words)}_{index}"
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
 
 
 def _document(

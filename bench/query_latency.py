@@ -3,9 +3,12 @@
     python bench/query_latency.py STORE_DIR
     python bench/query_latency.py STORE_DIR --one NAME [NAME=VALUE ...]   (one query, median ms)
 
-Per-entity queries run for the most frequent entity (`top`) and one at rank 100 (`rank100`).
-Each query runs in a process of its own with a time limit, since a query cannot be
-interrupted from inside: one that takes longer is reported as the limit, negated.
+Per-entity queries run for the most frequent entity (`top`) and one at rank 100 (`rank100`);
+a parameter named `type` gets a class instead: the one most entities are typed with (`top`)
+and the tenth (`rank10`), from the store's enrichment. Each query runs in a process of its
+own with a time limit, since a query cannot be interrupted from inside: one that takes
+longer is reported as the limit, negated. Prints {"latencies": {figure: ms}, "parameters":
+{figure: {name: value}}}.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-from graphbuild.queries import list_queries, load_query, run
+from graphbuild.queries import CannedQuery, list_queries, load_query, run
 from graphbuild.store import GraphStore, Solutions
+from graphbuild.vocab import ENRICHMENT_OF, METADATA_GRAPH
 
 _REPEAT = 3
 _LIMIT_S = 60
+_ENTITY_RANKS = (("top", 0), ("rank100", 99))
+_CLASS_RANKS = (("top", 0), ("rank10", 9))
+
+Planned = tuple[str, str, dict[str, str]]
 
 
 def main() -> None:
@@ -31,20 +39,38 @@ def main() -> None:
             print(_median_ms(store, load_query(sys.argv[3]), values))
         return
     with GraphStore.open(Path(sys.argv[1]), read_only=True) as store:
-        entities = _ranked_entities(store)
-        some_document = _some_document(store)
-    figures: dict[str, float] = {}
+        planned = plan(store)
+    latencies = {figure: _timed(sys.argv[1], name, values) for figure, name, values in planned}
+    parameters = {figure: values for figure, _, values in planned if values}
+    print(json.dumps({"latencies": latencies, "parameters": parameters}))
+
+
+def plan(store: GraphStore) -> list[Planned]:
+    """(figure name, query name, parameter values) for every canned query we can bind."""
+    entities = _ranked_entities(store)
+    classes = _ranked_classes(store)
+    document = _some_document(store)
+    planned: list[Planned] = []
     for canned in list_queries():
         required = [p for p in canned.parameters if p.required]
-        kinds = {p.kind for p in required}
-        if kinds and kinds <= {"entity", "iri"}:
-            for label, entity in (("top", entities[0]), ("rank100", entities[min(99, len(entities) - 1)])):
-                figures[f"{canned.name} [{label}]"] = _timed(sys.argv[1], canned.name, {p.name: entity for p in required})
-        elif kinds == {"document"}:
-            figures[canned.name] = _timed(sys.argv[1], canned.name, {p.name: some_document for p in required})
-        elif not kinds:
-            figures[canned.name] = _timed(sys.argv[1], canned.name, {})
-    print(json.dumps(figures))
+        if any(p.kind not in ("entity", "iri", "document") for p in required):
+            continue
+        typed = [p.name for p in required if p.name == "type"]
+        ranked = [p.name for p in required if p.kind in ("entity", "iri") and p.name != "type"]
+        fixed = {p.name: document for p in required if p.kind == "document"}
+        if typed and not classes:
+            print(f"{canned.name}: no typed entity in the store (not enriched?): not measured", file=sys.stderr)
+            continue
+        if not typed and not ranked:
+            planned.append((canned.name, canned.name, fixed))
+            continue
+        for (class_label, class_rank), (entity_label, entity_rank) in zip(_CLASS_RANKS, _ENTITY_RANKS):
+            values = dict(fixed)
+            values.update({name: classes[min(class_rank, len(classes) - 1)] for name in typed})
+            values.update({name: entities[min(entity_rank, len(entities) - 1)] for name in ranked})
+            labels = dict.fromkeys(([class_label] if typed else []) + ([entity_label] if ranked else []))
+            planned.append((f"{canned.name} [{','.join(labels)}]", canned.name, values))
+    return planned
 
 
 def _timed(store: str, name: str, values: dict[str, str]) -> float:
@@ -56,7 +82,7 @@ def _timed(store: str, name: str, values: dict[str, str]) -> float:
     return float(done.stdout)
 
 
-def _median_ms(store: GraphStore, canned, values: dict[str, str]) -> float:
+def _median_ms(store: GraphStore, canned: CannedQuery, values: dict[str, str]) -> float:
     times = []
     for _ in range(_REPEAT):
         start = time.perf_counter()
@@ -74,6 +100,24 @@ def _ranked_entities(store: GraphStore) -> list[str]:
     )
     assert isinstance(result, Solutions)
     return [row[0].value for row in result.rows]
+
+
+def ranked_classes(store: GraphStore) -> list[tuple[str, int]]:
+    """Classes by how many enriched resources their enrichment types with them, most first."""
+    # The type triples of a resource's own enrichment graph: documents and the store's own
+    # records are typed too, but in other graphs.
+    result = store.query(
+        f"""SELECT ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
+          GRAPH <{METADATA_GRAPH.value}> {{ ?g <{ENRICHMENT_OF}> ?e }}
+          GRAPH ?g {{ ?e a ?c }}
+        }} GROUP BY ?c ORDER BY DESC(?n) ?c"""
+    )
+    assert isinstance(result, Solutions)
+    return [(row[0].value, int(row[1].value)) for row in result.rows]
+
+
+def _ranked_classes(store: GraphStore) -> list[str]:
+    return [iri for iri, _ in ranked_classes(store)]
 
 
 def _some_document(store: GraphStore) -> str:

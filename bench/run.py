@@ -9,8 +9,10 @@ the same corpus, in one run:
   (b) the limit: pyoxigraph's `bulk_load` of a ready N-Quads file of the same quads;
   (c) the naive peer: the same graph built with rdflib and serialised as N-Quads;
   (d) `graphbuild convert` against Morph-KGC (when both are installed);
-then the median latency of every canned query on the loaded store and export speed
-against pyoxigraph's own dump. Each figure is the median of --repeat runs; peak RSS is
+then `graphbuild enrich --from` the corpus's synthetic DBpedia dump (enrichment.nt.gz:
+labels, types, redirects, disambiguation pages) into each ingested store, the median
+latency of every canned query on the loaded and enriched store, and export speed against
+pyoxigraph's own dump. Each figure is the median of --repeat runs; peak RSS is
 the maximum resident set of the measured process and its children.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +33,10 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from generate import generate  # noqa: E402
+from generate import ENRICHMENT, generate  # noqa: E402
+
+# What the dump holds; abstracts, categories and Wikidata links it has none of.
+ENRICHED_ASPECTS = "labels,types,redirects"
 
 
 @dataclass
@@ -76,7 +82,9 @@ def main() -> None:
 def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_python: Path | None = None) -> dict:
     corpus = work / "corpus"
     if not (corpus / "tables").is_dir():
-        generate(corpus, documents=documents, formats={"summary", "jsonl", "csv"})
+        generate(corpus, documents=documents, formats={"summary", "jsonl", "csv", "enrichment"})
+    elif not (corpus / ENRICHMENT).is_file():
+        generate(corpus, documents=documents, formats={"enrichment"})
     # Converted afresh every time, never reused: the limit must load exactly the quads this
     # version writes (a file left by an earlier version once had 5% fewer).
     nquads = work / "corpus.nq"
@@ -84,7 +92,8 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
     _run([_graphbuild(), "convert", str(corpus / "summary"), "--output", str(work / "converted"), "--quiet"])
     _concatenate(work / "converted", nquads)
     figures: dict[str, object] = {"documents": documents}
-    ingest, limit, peer = Measure(), Measure(), Measure()
+    ingest, limit, peer, enriching = Measure(), Measure(), Measure(), Measure()
+    enriched = 0
     for attempt in range(repeat):
         store = work / "store"
         shutil.rmtree(store, ignore_errors=True)
@@ -92,6 +101,9 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
         ingest.seconds.append(seconds)
         ingest.rss_mib.append(rss)
         ingest.disk_mib = _size_mib(store)
+        seconds, rss, enriched = _enrich(store, corpus / ENRICHMENT, work / "enrich.out")
+        enriching.seconds.append(seconds)
+        enriching.rss_mib.append(rss)
         limit_store = work / "limit"
         shutil.rmtree(limit_store, ignore_errors=True)
         seconds, rss = _timed([sys.executable, str(BENCH / "limit.py"), str(nquads), str(limit_store)])
@@ -104,7 +116,8 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
             peer.rss_mib.append(rss)
     quads = _count_lines(nquads)
     figures["quads"] = quads
-    _progress(documents, "write", {"ingest": ingest.seconds, "limit": limit.seconds, "rdflib": peer.seconds})
+    written = {"ingest": ingest.seconds, "limit": limit.seconds, "rdflib": peer.seconds, "enrich": enriching.seconds}
+    _progress(documents, "write", written)
     figures["ingest"] = _figures(ingest, documents, quads)
     figures["limit"] = _figures(limit, documents, quads)
     figures["ingest/limit"] = round(limit.median / ingest.median, 2)
@@ -114,7 +127,16 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
     if morph_python is not None:
         figures["convert"] = _convert_against_morph(corpus, work, documents, quads, morph_python, repeat)
         _progress(documents, "convert", figures["convert"])
-    figures["queries"] = _query_latencies(work / "store")
+    figures["enrich"] = {
+        "how": f"graphbuild enrich --from {ENRICHMENT} --what {ENRICHED_ASPECTS}",
+        "seconds": round(enriching.median, 2),
+        "resources": enriched,
+        "resources/s": round(enriched / enriching.median),
+        "quads": _store_quads(work / "store") - quads,
+        "peak RSS MiB": round(max(enriching.rss_mib)),
+    }
+    _progress(documents, "enrich", figures["enrich"])
+    figures["queries"], figures["query parameters"] = _query_latencies(work / "store")
     _progress(documents, "queries", figures["queries"])
     figures["export"] = _export_speed(work / "store", work)
     return figures
@@ -152,11 +174,29 @@ def _convert_against_morph(corpus: Path, work: Path, documents: int, quads: int,
     }
 
 
-def _query_latencies(store: Path) -> dict:
+def _enrich(store: Path, dump: Path, report: Path) -> tuple[float, float, int]:
+    """Seconds, peak RSS and the number of resources enriched, by the real command."""
+    command = [_graphbuild(), "enrich", "--store", str(store), "--from", str(dump), "--what", ENRICHED_ASPECTS]
+    seconds, rss = _timed(command, output=report)
+    # "20,801 resources enriched, 0 already cached, …"
+    match = re.match(r"([\d,]+) resources? enriched", report.read_text())
+    if match is None:
+        raise SystemExit(f"graphbuild enrich printed no report: {report.read_text()!r}")
+    return seconds, rss, int(match[1].replace(",", ""))
+
+
+def _store_quads(store: Path) -> int:
+    command = [_graphbuild(), "stats", "--store", str(store), "--format", "json"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["quads"]
+
+
+def _query_latencies(store: Path) -> tuple[dict, dict]:
     out = subprocess.run(
         [sys.executable, str(BENCH / "query_latency.py"), str(store)], capture_output=True, text=True, check=True
     )
-    return json.loads(out.stdout)
+    figures = json.loads(out.stdout)
+    return figures["latencies"], figures["parameters"]
 
 
 def _export_speed(store: Path, work: Path) -> dict:
@@ -165,12 +205,13 @@ def _export_speed(store: Path, work: Path) -> dict:
     return {"graphbuild export s": round(ours, 2), "pyoxigraph dump s": round(theirs, 2), "ratio": round(ours / theirs, 2)}
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a command and its children."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
+def _timed(command: list[str], *, output: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a command and its children; stdout to ``output``."""
+    with output.open("wb") if output is not None else open(os.devnull, "wb") as stdout:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
@@ -213,6 +254,7 @@ def render(results: dict) -> str:
         ("(c) rdflib build + serialise", lambda r: _cell(r["rdflib"]) if "rdflib" in r else "not run"),
         ("speed-up over rdflib (target ≥ 3×/5×)", lambda r: f"{r.get('speed-up over rdflib', '-')}×"),
         ("store on disk", lambda r: f"{r['ingest']['disk MiB']:,} MiB"),
+        ("enrich from dump", lambda r: _enrich_cell(r["enrich"]) if "enrich" in r else "not run"),
         ("(d) graphbuild convert → N-Quads", lambda r: _cell(r["convert"]["graphbuild convert"]) if "convert" in r else "not run"),
         ("(d) Morph-KGC (2 processes) → N-Quads", lambda r: _cell(r["convert"]["Morph-KGC"]) if "convert" in r else "not run"),
         ("convert speed-up over Morph-KGC (target ≥ 3×)", lambda r: f"{r['convert']['ratio']}×" if "convert" in r else "-"),
@@ -231,6 +273,10 @@ def _latency(ms: float | None) -> str:
     if ms is None:
         return "-"
     return f"> {-ms / 1000:.0f} s (stopped)" if ms < 0 else f"{ms:,.1f}"
+
+
+def _enrich_cell(figures: dict) -> str:
+    return f"{figures['seconds']} s, {figures['resources/s']:,} resources/s, {figures['peak RSS MiB']:,} MiB"
 
 
 def _cell(figures: dict) -> str:
