@@ -102,7 +102,7 @@ def _ranked_entities(store: GraphStore) -> list[str]:
     return [row[0].value for row in result.rows]
 
 
-def ranked_classes(store: GraphStore) -> list[tuple[str, int]]:
+def _ranked_classes(store: GraphStore) -> list[str]:
     """Classes by how many enriched resources their enrichment types with them, most first."""
     # The type triples of a resource's own enrichment graph: documents and the store's own
     # records are typed too, but in other graphs.
@@ -113,11 +113,7 @@ def ranked_classes(store: GraphStore) -> list[tuple[str, int]]:
         }} GROUP BY ?c ORDER BY DESC(?n) ?c"""
     )
     assert isinstance(result, Solutions)
-    return [(row[0].value, int(row[1].value)) for row in result.rows]
-
-
-def _ranked_classes(store: GraphStore) -> list[str]:
-    return [iri for iri, _ in ranked_classes(store)]
+    return [row[0].value for row in result.rows]
 
 
 def _some_document(store: GraphStore) -> str:
