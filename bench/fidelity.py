@@ -28,10 +28,10 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graphbuild.export import ExportFormat, export  # noqa: E402
-from graphbuild.ingest import ingest  # noqa: E402
-from graphbuild.records import RepairKind  # noqa: E402
-from graphbuild.store import GraphStore  # noqa: E402
+from graphbuild.export.rdf import ExportFormat, export  # noqa: E402
+from graphbuild.pipeline.ingest import ingest  # noqa: E402
+from graphbuild.model.records import RepairKind  # noqa: E402
+from graphbuild.store.embedded import GraphStore  # noqa: E402
 
 NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
 ITS = "http://www.w3.org/2005/11/its/rdf#"

@@ -11,7 +11,7 @@ other process and no store:
            preparing process of `ingest` and `convert` does for every document;
 then graphbuild.ingest.prepared() as ingest (one preparing process) and convert (two)
 run it, with the items read in this process, and the cost of one message of prepared
-documents between processes (graphbuild.transfer, against plain pickle). Figures are the
+documents between processes (graphbuild.workers.transfer, against plain pickle). Figures are the
 median and the best of --repeat runs, in CPU time of this process (what counts on a
 machine busy with something else; wall time for prepared()). --profile STAGE prints the
 cProfile hot spots of one more run of that stage.
@@ -31,11 +31,12 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from graphbuild import ingest, transfer
-from graphbuild.offsets import place_links
+from graphbuild.pipeline import ingest
+from graphbuild.workers import transfer
+from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import find_sources, read_source
-from graphbuild.records import Document
-from graphbuild.vocab import DEFAULT_BASE
+from graphbuild.model.records import Document
+from graphbuild.model.vocab import DEFAULT_BASE
 
 
 def main() -> None:
@@ -107,7 +108,7 @@ def _timed(
 
 
 def _chunk_cost(sources: list, options: ingest._Options, repeat: int) -> None:
-    """One message as a preparing process sends it (graphbuild.transfer), and as plain pickle."""
+    """One message as a preparing process sends it (graphbuild.workers.transfer), and as plain pickle."""
     chunk = []
     for item in ingest.prepare(sources, options):
         chunk.append(item)

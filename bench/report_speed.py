@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from graphbuild.report import build_report
-from graphbuild.store import GraphStore
-from graphbuild.vocab import DBR
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import DBR
 
 RESOURCES = 50_000
 MENTIONS = 14

@@ -13,15 +13,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from graphbuild import __version__, convert as convert_mod, export as export_mod, ingest as ingest_mod, queries as queries_mod, serve as serve_mod
+from graphbuild import __version__
+from graphbuild.export import rdf as export_mod
+from graphbuild.pipeline import convert as convert_mod, ingest as ingest_mod
+from graphbuild.query import canned as queries_mod
+from graphbuild.store import server as serve_mod
 from graphbuild.errors import GraphbuildError, InputError, StoreError
 from graphbuild.readers import InputFormat, find_sources
-from graphbuild.records import Document, Skipped
-from graphbuild.results import ResultFormat, write_boolean, write_solutions
-from graphbuild.store import DEFAULT_STORE, STORE_ENV, GraphStore, Solutions
-from graphbuild.remote import is_url
-from graphbuild.backends import Store, open_store
-from graphbuild.vocab import DEFAULT_BASE, PREFIXES
+from graphbuild.model.records import Document, Skipped
+from graphbuild.query.results import ResultFormat, write_boolean, write_solutions
+from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV, GraphStore, Solutions
+from graphbuild.store.remote import is_url
+from graphbuild.store import Store, open_store
+from graphbuild.model.vocab import DEFAULT_BASE, PREFIXES
 
 app = typer.Typer(
     help="Turn documents with entity links into an RDF knowledge graph, query it and publish it.",
@@ -495,7 +499,7 @@ def validate_command(
 ) -> None:
     """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
     # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
-    from graphbuild.validate import ReportFormat, render_json, render_table, validate
+    from graphbuild.validate.run import ReportFormat, render_json, render_table, validate
 
     report_format = _choice(ReportFormat, format)
     with _open_store(store, read_only=True) as graph_store:

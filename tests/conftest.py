@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from graphbuild.ingest import ingest
-from graphbuild.store import GraphStore
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.store.embedded import GraphStore
 
 if TYPE_CHECKING:
     from servers import VirtuosoServer

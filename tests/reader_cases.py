@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from graphbuild.errors import InputError
-from graphbuild.records import Document
+from graphbuild.model.records import Document
 
 
 def cases(folder: Path) -> list[Path]:

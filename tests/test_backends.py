@@ -12,14 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
-from graphbuild.backends import Store, open_store
+from graphbuild.store import Store, open_store
 from graphbuild.cli import app
-from graphbuild.export import ExportFormat, export
-from graphbuild.figures import is_current
-from graphbuild.ingest import delete, ingest
-from graphbuild.queries import load_query, run
-from graphbuild.remote import Endpoints, RemoteStore, with_values
-from graphbuild.store import GraphStore, Solutions
+from graphbuild.export.rdf import ExportFormat, export
+from graphbuild.store.figures import is_current
+from graphbuild.pipeline.ingest import delete, ingest
+from graphbuild.query.canned import load_query, run
+from graphbuild.store.remote import Endpoints, RemoteStore, with_values
+from graphbuild.store.embedded import GraphStore, Solutions
 from servers import OxigraphServer, VirtuosoServer, start_oxigraph
 from test_figures import AGGREGATE as AGGREGATE_FIGURES
 from test_figures import STORED as STORED_FIGURES

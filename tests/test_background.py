@@ -1,4 +1,4 @@
-"""Tests for graphbuild.background: bounded background writes, errors raised, never lost."""
+"""Tests for graphbuild.workers.threads: bounded background writes, errors raised, never lost."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from graphbuild.background import Background
+from graphbuild.workers.threads import Background
 
 
 def test_at_most_threads_calls_run_at_once_and_all_finish() -> None:

@@ -15,7 +15,7 @@ import pyoxigraph
 import pytest
 from conftest import ROOT
 
-from graphbuild.store import GraphStore
+from graphbuild.store.embedded import GraphStore
 
 sys.path.insert(0, str(ROOT / "bench"))
 

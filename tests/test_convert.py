@@ -9,14 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import DATA, SEED, SEEDS
-from graphbuild import convert as convert_module
-from graphbuild import ingest as ingest_module
-from graphbuild.backends import open_store
+from graphbuild.pipeline import convert as convert_module
+from graphbuild.pipeline import ingest as ingest_module
+from graphbuild.store import open_store
 from graphbuild.cli import app
-from graphbuild.convert import convert
-from graphbuild.ingest import ingest
-from graphbuild.remote import RemoteStore
-from graphbuild.store import GraphStore
+from graphbuild.pipeline.convert import convert
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.store.remote import RemoteStore
+from graphbuild.store.embedded import GraphStore
 from servers import VirtuosoServer
 
 runner = CliRunner()

@@ -9,9 +9,9 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.export import ExportFormat, export
-from graphbuild.store import GraphStore
-from graphbuild.vocab import FIGURES_GRAPH, METADATA_GRAPH
+from graphbuild.export.rdf import ExportFormat, export
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import FIGURES_GRAPH, METADATA_GRAPH
 
 SEED_ID = "000_70018b3530a68054"
 RDFLIB_FORMATS = {

@@ -1,4 +1,4 @@
-"""Tests for the per-resource figures (graphbuild.figures): always equal to the aggregate
+"""Tests for the per-resource figures (graphbuild.store.figures): always equal to the aggregate
 over the mentions in the store, through ingest, replace, delete and interrupted runs."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from conftest import DATA, SEED, SEEDS
-from graphbuild.figures import FiguresKeeper, graph_tally, is_current, rebuild, tally
-from graphbuild.ingest import delete, ingest
-from graphbuild.model import document_graph
-from graphbuild.offsets import place_links
+from graphbuild.store.figures import FiguresKeeper, graph_tally, is_current, rebuild, tally
+from graphbuild.pipeline.ingest import delete, ingest
+from graphbuild.model.quads import document_graph
+from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
-from graphbuild.records import Document, Link
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
+from graphbuild.model.records import Document, Link
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
 
 SEED_ID = "000_70018b3530a68054"
 INPUTS = [SEEDS, DATA / "nif", DATA / "spotlight", DATA / "jsonl", DATA / "csv"]

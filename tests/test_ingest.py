@@ -9,12 +9,12 @@ import pytest
 from pyoxigraph import NamedNode
 
 from conftest import SEED, SEED_NIF
-import graphbuild.ingest as ingest_module
-from graphbuild.figures import is_current
-from graphbuild.ingest import delete, ingest
-from graphbuild.model import document_iri
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
+import graphbuild.pipeline.ingest as ingest_module
+from graphbuild.store.figures import is_current
+from graphbuild.pipeline.ingest import delete, ingest
+from graphbuild.model.quads import document_iri
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
 
 SEED_ID = SEED.stem
 

@@ -10,12 +10,12 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import DATA, ROOT, SEED
-from graphbuild.model import document_graph, document_iri, provenance_nquads, run_iri
-from graphbuild.offsets import place_links
+from graphbuild.model.quads import document_graph, document_iri, provenance_nquads, run_iri
+from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.readers.summary import parse_summary
-from graphbuild.records import Document, Link
-from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH
+from graphbuild.model.records import Document, Link
+from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH
 
 GOLDEN = DATA / "golden" / "000_70018b3530a68054.ttl"
 

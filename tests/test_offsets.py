@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED
-from graphbuild import offsets
-from graphbuild.offsets import place_links
-from graphbuild.records import Link
+from graphbuild.pipeline import offsets
+from graphbuild.pipeline.offsets import place_links
+from graphbuild.model.records import Link
 
 DBR = "http://dbpedia.org/resource/"
 

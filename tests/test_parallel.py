@@ -1,4 +1,4 @@
-"""graphbuild.parallel: runs in spawned processes, results in the runs' order, failures heard."""
+"""graphbuild.workers.processes: runs in spawned processes, results in the runs' order, failures heard."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.parallel import in_order, runs_of_files
+from graphbuild.workers.processes import in_order, runs_of_files
 
 RUNS = [[0, 1, 2], [3, 4], [5], [6, 7, 8, 9], [], [10]]
 

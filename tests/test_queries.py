@@ -6,8 +6,8 @@ import pyoxigraph
 import pytest
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.queries import CannedQuery, bind, list_queries, load_query, parse_query_file, queries_dir, run
-from graphbuild.store import GraphStore, Solutions
+from graphbuild.query.canned import CannedQuery, bind, list_queries, load_query, parse_query_file, queries_dir, run
+from graphbuild.store.embedded import GraphStore, Solutions
 
 QUERY_FILES = sorted(queries_dir().glob("*.rq"))
 DBR = "http://dbpedia.org/resource/"
@@ -30,7 +30,7 @@ OVERRIDES = {"entities-by-type": {"type": "dbo:Disease"}, "documents-by-type": {
 def enriched_seed_store(seed_store: GraphStore) -> GraphStore:
     """The seed, a document that links to a redirect and a disambiguation page, and the enrichment fixture."""
     from graphbuild.enrich import DumpSource, enrich
-    from graphbuild.ingest import ingest
+    from graphbuild.pipeline.ingest import ingest
 
     data = Path(__file__).resolve().parent / "data" / "dbpedia"
     ingest([data / "documents" / "redirect-and-disambiguation.txt"], store=seed_store, parallel=False)

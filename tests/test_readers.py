@@ -14,11 +14,11 @@ import pytest
 from conftest import DATA, SEED
 
 from graphbuild.errors import InputError
-from graphbuild.ingest import ingest
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, plain_name, read_documents, read_source
 from graphbuild.readers.text import decode, stem
-from graphbuild.records import Document, Skipped
-from graphbuild.store import GraphStore
+from graphbuild.model.records import Document, Skipped
+from graphbuild.store.embedded import GraphStore
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from graphbuild.readers.repair import (
     settle,
     text_problem,
 )
-from graphbuild.records import Link, Repair, RepairKind
+from graphbuild.model.records import Link, Repair, RepairKind
 
 DBR = "http://dbpedia.org/resource/"
 KORE = "Müller scored a hattrick against England."

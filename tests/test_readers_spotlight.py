@@ -16,13 +16,13 @@ from pyoxigraph import Literal, NamedNode
 from reader_cases import cases, expected, shape
 
 from graphbuild.errors import InputError
-from graphbuild.ingest import ingest
-from graphbuild.model import document_iri
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.model.quads import document_iri
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.spotlight import EXTENSIONS, read_spotlight
-from graphbuild.records import Document, Skipped
-from graphbuild.store import GraphStore
-from graphbuild.vocab import DEFAULT_BASE, GB, ITSRDF, SPOTLIGHT, XSD
+from graphbuild.model.records import Document, Skipped
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import DEFAULT_BASE, GB, ITSRDF, SPOTLIGHT, XSD
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "spotlight"

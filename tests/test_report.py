@@ -23,16 +23,16 @@ from typer.testing import CliRunner
 from conftest import DATA, SEED, SEEDS
 from graphbuild.cli import app
 from graphbuild.errors import ReportError
-from graphbuild.ingest import ingest
-from graphbuild.queries import load_query, run
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.query.canned import load_query, run
 from graphbuild.report import build_report, documents
 from graphbuild.report.gather import Mention
 from graphbuild.report.highlight import Mark, segments
 from graphbuild.report.network import Edge, strongest
 from graphbuild.report.site import MARKER, document_path, page_name, resource_path
 from graphbuild.report.tally import Tally
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DBR, PREFIXES
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import DBR, PREFIXES
 
 ENRICHMENT = DATA / "report" / "seed-enrichment.ttl"
 ENRICHMENT_GRAPH = pyoxigraph.NamedNode("https://w3id.org/graphbuild/graph/test-enrichment")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import SEED
 from graphbuild.cli import app
-from graphbuild.serve import server_command
+from graphbuild.store.server import server_command
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.store import GraphStore, Solutions
+from graphbuild.store.embedded import GraphStore, Solutions
 
 G1 = NamedNode("http://example.org/g1")
 G2 = NamedNode("http://example.org/g2")

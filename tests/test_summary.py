@@ -22,8 +22,8 @@ from pyoxigraph import NamedNode
 from graphbuild.errors import InputError
 from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents, read_source
 from graphbuild.readers.summary import EXTENSIONS, parse_summary, read_summary
-from graphbuild.records import Document, Skipped
-from graphbuild.vocab import SPOTLIGHT
+from graphbuild.model.records import Document, Skipped
+from graphbuild.model.vocab import SPOTLIGHT
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "summary"

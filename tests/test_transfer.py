@@ -1,4 +1,4 @@
-"""graphbuild.transfer: records survive the trip between processes, equal and cheaper."""
+"""graphbuild.workers.transfer: records survive the trip between processes, equal and cheaper."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from conftest import SEEDS
 from graphbuild.errors import InputError
-from graphbuild.ingest import Prepared, prepared
-from graphbuild.records import Document, Link, Repair, RepairKind, Skipped
-from graphbuild.transfer import OUT_OF_BAND, dumps, loads
+from graphbuild.pipeline.ingest import Prepared, prepared
+from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
+from graphbuild.workers.transfer import OUT_OF_BAND, dumps, loads
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import DATA, SEEDS
-from graphbuild.checks import ANCHOR_SLICE, DocumentGraph, check_batch
+from graphbuild.validate.checks import ANCHOR_SLICE, DocumentGraph, check_batch
 from graphbuild.cli import app
-from graphbuild.store import GraphStore
-from graphbuild.validate import validate
+from graphbuild.store.embedded import GraphStore
+from graphbuild.validate.run import validate
 
 CASES = DATA / "validate"
 DOC = "https://w3id.org/graphbuild/doc/"

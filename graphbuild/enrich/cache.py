@@ -15,9 +15,9 @@ from datetime import datetime
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from graphbuild.enrich.query import Selection
-from graphbuild.model import enrichment_graph
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import (
+from graphbuild.model.quads import enrichment_graph
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import (
     DBO,
     ENRICHED_ASPECT,
     ENRICHED_LANGUAGE,
@@ -32,7 +32,7 @@ from graphbuild.vocab import (
 )
 
 _META = f"<{METADATA_GRAPH.value}>"
-# A stored document says schema:mentions for every resource it links to (graphbuild.model),
+# A stored document says schema:mentions for every resource it links to (graphbuild.model.quads),
 # a tenth as many triples as its mentions' itsrdf:taIdentRef (100k documents: 8 s, not 43).
 _LINKED = f"""
 SELECT DISTINCT ?r WHERE {{

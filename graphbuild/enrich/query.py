@@ -15,7 +15,7 @@ from enum import Enum
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from graphbuild.errors import EnrichError
-from graphbuild.vocab import DBO, DCTERMS, OWL, RDF, RDFS
+from graphbuild.model.vocab import DBO, DCTERMS, OWL, RDF, RDFS
 
 LABEL = NamedNode(RDFS + "label")
 TYPE = NamedNode(RDF + "type")

@@ -20,7 +20,7 @@ from graphbuild.enrich.cache import Record, batch_quads, linked_resources, recor
 from graphbuild.enrich.fetch import Answer, FetchError
 from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
-from graphbuild.store import GraphStore
+from graphbuild.store.embedded import GraphStore
 
 BATCH_SIZE = 50
 _MAX_ROUNDS = 3

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from graphbuild.errors import InputError
 from graphbuild.readers import jsonl, nif, spotlight, summary, tables
 from graphbuild.readers.text import stem
-from graphbuild.records import Document, Skipped
+from graphbuild.model.records import Document, Skipped
 
 Item = Document | InputError | Skipped
 STDIN = "-"

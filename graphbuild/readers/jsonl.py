@@ -7,7 +7,7 @@
 empty. In a link, ``surface`` and ``uri`` are required; ``confidence`` (a number in [0, 1]),
 ``begin``/``end`` (half-open code-point offsets, both or neither) and ``types`` (a list of
 IRIs, written as ``itsrdf:taClassRef``) are optional. A link without offsets is placed
-by its surface form, as rows of the summary format are (``graphbuild.offsets``). An
+by its surface form, as rows of the summary format are (``graphbuild.pipeline.offsets``). An
 optional ``annotator`` IRI names the linker. Other members are ignored.
 """
 
@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from graphbuild.errors import InputError
 from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle, text_problem
-from graphbuild.records import Document, Link, Skipped
+from graphbuild.model.records import Document, Link, Skipped
 
 EXTENSIONS = (".jsonl", ".ndjson")
 

@@ -30,11 +30,11 @@ from typing import BinaryIO
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.model import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
+from graphbuild.model.quads import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
 from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
 from graphbuild.readers.repair import Settled, Stated, settle
-from graphbuild.records import Document, Link, Repair, RepairKind, Skipped
-from graphbuild.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
+from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
+from graphbuild.model.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.records import Link, Repair, RepairKind
+from graphbuild.model.records import Link, Repair, RepairKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Line 1 is the text; every later non-blank line is a mention row. Rows are fixed-width
 (surface column 20 wide on the first row, 30 on the others) and a long surface form runs
 straight into the number, so a row is read as: surface form, then the number directly
-before ``^^xsd:double``, then the IRI. Rows carry no offsets (see ``graphbuild.offsets``).
+before ``^^xsd:double``, then the IRI. Rows carry no offsets (see ``graphbuild.pipeline.offsets``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.records import Document, Link, Skipped
-from graphbuild.vocab import SPOTLIGHT
+from graphbuild.model.records import Document, Link, Skipped
+from graphbuild.model.vocab import SPOTLIGHT
 
 EXTENSIONS = (".txt",)
 

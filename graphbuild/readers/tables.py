@@ -35,7 +35,7 @@ from typing import BinaryIO
 from graphbuild.errors import InputError
 from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle
 from graphbuild.readers.text import decode
-from graphbuild.records import Document, Link, Skipped
+from graphbuild.model.records import Document, Link, Skipped
 
 EXTENSIONS = (".csv", ".tsv")
 SIDE_SUFFIXES = (".texts.csv", ".texts.tsv")

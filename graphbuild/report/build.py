@@ -17,8 +17,8 @@ from graphbuild.report.gather import Reader
 from graphbuild.report.site import PAGE_SIZE, Site, chunks, list_path, resource_path, staged
 from graphbuild.report.tally import RankedResource, Tally
 from graphbuild.report.tips import Tips
-from graphbuild.store import GraphStore
-from graphbuild.vocab import OWL, compact
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import OWL, compact
 
 DEFAULT_TOP = 50
 DOCUMENTS_PER_RESOURCE = 500

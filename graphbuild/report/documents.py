@@ -22,7 +22,7 @@ from graphbuild.report.highlight import segments, tokens
 from graphbuild.report.site import DOCUMENTS, PAGE_SIZE, Site, chunks, document_path, list_path, page_name
 from graphbuild.report.tally import Tally
 from graphbuild.report.tips import Tip, Tips
-from graphbuild.store import GraphStore
+from graphbuild.store.embedded import GraphStore
 
 Progress = Callable[[str, int, int], None]
 Job = tuple[int, Sequence[tuple[str, str]], int, int]  # list page number, its documents, pages, total

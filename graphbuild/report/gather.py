@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.queries import load_query, run
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DBO, GB, ITSRDF, METADATA_GRAPH, NIF, OWL, PROV, RDF, RDFS, sparql_prologue
+from graphbuild.query.canned import load_query, run
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import DBO, GB, ITSRDF, METADATA_GRAPH, NIF, OWL, PROV, RDF, RDFS, sparql_prologue
 
 _LANGUAGES = ("en", "")
 

@@ -26,7 +26,7 @@ from pyoxigraph import Quad, RdfFormat
 
 from graphbuild import __version__
 from graphbuild.errors import ReportError
-from graphbuild.vocab import PREFIXES, compact
+from graphbuild.model.vocab import PREFIXES, compact
 
 DOCUMENTS = "documents"
 RESOURCES = "resources"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphbuild.report.gather import Mention, Reader
-from graphbuild.vocab import DBO, OWL, compact
+from graphbuild.model.vocab import DBO, OWL, compact
 
 
 @dataclass(frozen=True, slots=True)

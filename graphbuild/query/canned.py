@@ -20,8 +20,8 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.store import GraphStore, QueryResult, Solutions
-from graphbuild.vocab import XSD, expand
+from graphbuild.store.embedded import GraphStore, QueryResult, Solutions
+from graphbuild.model.vocab import XSD, expand
 
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
 _PARAM = re.compile(r"^(?P<name>\w+)\s*\((?P<kind>\w+)(?:\s*,\s*default\s+(?P<default>[^)]*?))?\)\s*(?P<doc>.*)$")
@@ -54,7 +54,7 @@ class CannedQuery:
 def queries_dir() -> Path:
     """The ``queries/`` folder: beside the package in a checkout, inside it when installed."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "queries", here / "queries"):
+    for candidate in (here.parent.parent / "queries", here.parent / "queries"):
         if candidate.is_dir():
             return candidate
     raise QueryError(f"no queries folder found next to {here}")

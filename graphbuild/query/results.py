@@ -12,8 +12,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from rich.console import Console
 from rich.table import Table
 
-from graphbuild.store import Solutions
-from graphbuild.vocab import XSD, compact
+from graphbuild.store.embedded import Solutions
+from graphbuild.model.vocab import XSD, compact
 
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "int", "long", "decimal", "double", "float")}
 

@@ -53,7 +53,7 @@ ENRICHED_ASPECT = GB + "enrichedAspect"
 ENRICHED_LANGUAGE = GB + "enrichedLanguage"
 FOUND = GB + "found"
 # Per-resource figures (mentions, documents, confidences) kept current by every write, so
-# that ranking resources reads a few triples each instead of every mention (graphbuild.figures).
+# that ranking resources reads a few triples each instead of every mention (graphbuild.store.figures).
 FIGURES_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/figures")
 SPOTLIGHT = NamedNode("http://model.dbpedia-spotlight.org")
 TOOL = NamedNode("https://w3id.org/graphbuild/tool")

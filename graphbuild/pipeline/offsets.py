@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 
-from graphbuild.records import Link
+from graphbuild.model.records import Link
 
 __all__ = ["place_links"]
 

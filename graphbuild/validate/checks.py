@@ -21,7 +21,7 @@ from rdflib.namespace import SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from graphbuild.vocab import NIF, RDF, XSD
+from graphbuild.model.vocab import NIF, RDF, XSD
 
 SHAPES = Path(__file__).resolve().parent / "shapes" / "nif.ttl"
 # The check done outside SHACL is reported under this source, beside the shapes' own IRIs.

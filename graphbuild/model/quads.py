@@ -21,9 +21,9 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad
 
 from graphbuild import __version__
-from graphbuild.records import Document, Link
-from graphbuild.vocab import DCTERMS, ENRICHMENT_GRAPH, GB, ITSRDF, METADATA_GRAPH, NIF, PROV, RDF, SCHEMA, TOOL, XSD
-from graphbuild.vocab import SECOND_RANK, SUPPORT
+from graphbuild.model.records import Document, Link
+from graphbuild.model.vocab import DCTERMS, ENRICHMENT_GRAPH, GB, ITSRDF, METADATA_GRAPH, NIF, PROV, RDF, SCHEMA, TOOL, XSD
+from graphbuild.model.vocab import SECOND_RANK, SUPPORT
 
 OFFSETS_INFERRED = GB + "offsetsInferred"
 AMBIGUOUS = GB + "ambiguousPlacement"

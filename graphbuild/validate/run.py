@@ -18,9 +18,9 @@ from itertools import chain
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.checks import ANCHOR_SLICE, SHAPES, DocumentGraph, Violation, check_batch, count_typed
-from graphbuild.store import GraphStore, Solutions
-from graphbuild.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
+from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, DocumentGraph, Violation, check_batch, count_typed
+from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 

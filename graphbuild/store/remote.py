@@ -26,8 +26,8 @@ from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.store import STATS_QUERY, QueryResult, Solutions, Stats
-from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH
+from graphbuild.store.embedded import STATS_QUERY, QueryResult, Solutions, Stats
+from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
 
 _TIMEOUT = 120
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

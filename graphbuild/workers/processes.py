@@ -24,7 +24,7 @@ from queue import Empty
 from typing import Any, TypeVar
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.transfer import dumps, loads
+from graphbuild.workers.transfer import dumps, loads
 
 S = TypeVar("S")
 T = TypeVar("T")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from graphbuild.figures import Totals
-from graphbuild.files import PartWriter
-from graphbuild.ingest import IngestReport, Prepared, Progress, prepared
-from graphbuild.model import DocumentGraph, provenance_nquads, run_iri, run_nquads
+from graphbuild.store.figures import Totals
+from graphbuild.export.parts import PartWriter
+from graphbuild.pipeline.ingest import IngestReport, Prepared, Progress, prepared
+from graphbuild.model.quads import DocumentGraph, provenance_nquads, run_iri, run_nquads
 from graphbuild.readers import InputFormat
-from graphbuild.vocab import DEFAULT_BASE
+from graphbuild.model.vocab import DEFAULT_BASE
 
 # Preparing processes: with no store to feed, reading and quad building take both cores
 # (this process only writes, at a small fraction of one).
@@ -25,7 +25,7 @@ PROCESSES = 2
 @dataclass(frozen=True, slots=True)
 class _Encoded:
     """A document as a preparing process hands it over: its graph and provenance as
-    UTF-8 N-Quads (a memoryview once here, see graphbuild.transfer), ``quads`` lines of
+    UTF-8 N-Quads (a memoryview once here, see graphbuild.workers.transfer), ``quads`` lines of
     them, and the rest of the prepared document, without its text, for the report."""
 
     prepared: Prepared

@@ -21,16 +21,16 @@ from urllib.parse import unquote, urlsplit
 import pyoxigraph
 from pyoxigraph import NamedNode
 
-from graphbuild.background import Background
+from graphbuild.workers.threads import Background
 from graphbuild.errors import InputError
-from graphbuild.figures import FiguresKeeper, Tally, graph_tally, tally
-from graphbuild.model import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
-from graphbuild.offsets import place_links
-from graphbuild.parallel import in_order, runs_of_files
+from graphbuild.store.figures import FiguresKeeper, Tally, graph_tally, tally
+from graphbuild.model.quads import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
+from graphbuild.pipeline.offsets import place_links
+from graphbuild.workers.processes import in_order, runs_of_files
 from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
-from graphbuild.records import Document, Repair, RepairKind, Skipped
-from graphbuild.store import GraphStore
-from graphbuild.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
+from graphbuild.model.records import Document, Repair, RepairKind, Skipped
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
 # New documents are written in batches of about this many characters of N-Quads; with two
 # loading at once and one being gathered, ingest peaked at 623-667 MiB on 10k documents and
@@ -89,7 +89,7 @@ class Prepared:
     graph: DocumentGraph
     repairs: tuple[Repair, ...] = ()
     dropped: int = 0
-    # What the document adds to the per-resource figures (graphbuild.figures).
+    # What the document adds to the per-resource figures (graphbuild.store.figures).
     tally: tuple[Tally, ...] = ()
 
 

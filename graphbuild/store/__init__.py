@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphbuild.remote import Endpoints, RemoteStore, is_url
-from graphbuild.store import GraphStore, default_location
+from graphbuild.store.remote import Endpoints, RemoteStore, is_url
+from graphbuild.store.embedded import GraphStore, default_location
 
 Store = GraphStore | RemoteStore
 

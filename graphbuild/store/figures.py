@@ -23,8 +23,8 @@ from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
-from graphbuild.records import Document, Link
-from graphbuild.vocab import FIGURES_GRAPH, GB, ITSRDF, SCHEMA, XSD
+from graphbuild.model.records import Document, Link
+from graphbuild.model.vocab import FIGURES_GRAPH, GB, ITSRDF, SCHEMA, XSD
 
 MENTION_COUNT = NamedNode(GB + "mentionCount")
 DOCUMENT_COUNT = NamedNode(GB + "documentCount")

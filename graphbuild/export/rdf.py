@@ -13,9 +13,9 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.files import PartWriter
-from graphbuild.store import GraphStore
-from graphbuild.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
+from graphbuild.export.parts import PartWriter
+from graphbuild.store.embedded import GraphStore
+from graphbuild.model.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
 
 # A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
 # in text order). Larger graphs (metadata of a big corpus) are streamed as stored.

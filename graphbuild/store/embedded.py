@@ -17,8 +17,8 @@ import pyoxigraph
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QuerySolutions, QueryTriples, Triple, Variable
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.model import CONTENT_HASH
-from graphbuild.vocab import DCTERMS, GB, METADATA_GRAPH, sparql_prologue
+from graphbuild.model.quads import CONTENT_HASH
+from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH, sparql_prologue
 
 DEFAULT_STORE = Path("graphbuild-store")
 STORE_ENV = "GRAPHBUILD_STORE"
@@ -57,7 +57,7 @@ def default_location() -> Path:
 class GraphStore:
     """A graphbuild store over a pyoxigraph ``Store``."""
 
-    # Bulk loads that may run at once (graphbuild.background): Oxigraph's bulk loader
+    # Bulk loads that may run at once (graphbuild.workers.threads): Oxigraph's bulk loader
     # releases the GIL, and two loads keep both cores busy.
     bulk_threads = 2
 

@@ -1,0 +1,9 @@
+"""``graphbuild validate``: every document graph against the shipped SHACL shapes.
+
+    checks  one batch of document graphs through pyshacl, and the anchor-slice check
+    run     reading the store's document graphs in batches, the report and its renderings
+"""
+
+from graphbuild.validate.run import ANCHOR_SLICE, SHAPES, ReportFormat, ValidationReport, Violation, validate
+
+__all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
