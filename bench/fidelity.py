@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 from graphbuild.export.rdf import ExportFormat, export  # noqa: E402
 from graphbuild.pipeline.ingest import ingest  # noqa: E402
 from graphbuild.model.records import RepairKind  # noqa: E402
-from graphbuild.store.embedded import GraphStore  # noqa: E402
+from graphbuild.store.embedded import EmbeddedStore  # noqa: E402
 
 NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
 ITS = "http://www.w3.org/2005/11/its/rdf#"
@@ -103,7 +103,7 @@ def measure(corpus: Corpus, root: Path) -> Row:
     source = _source_mentions(files)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        with GraphStore.open(Path(tmp) / "store") as store:
+        with EmbeddedStore.open(Path(tmp) / "store") as store:
             report = ingest(files, store=store)
             export(store, Path(tmp) / "out.nq", format=ExportFormat.NQUADS)
         row.seconds = time.perf_counter() - started
@@ -209,7 +209,7 @@ def seed_line(label: str, folder: Path, summary: str, nif: str) -> str:
     found = {}
     for path in (folder / summary, folder / nif):
         with tempfile.TemporaryDirectory() as tmp:
-            with GraphStore.open(Path(tmp) / "store") as store:
+            with EmbeddedStore.open(Path(tmp) / "store") as store:
                 ingest([path], store=store)
                 export(store, Path(tmp) / "out.nq", format=ExportFormat.NQUADS)
             mentions, _ = _exported_mentions(Path(tmp) / "out.nq")

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from graphbuild.query.canned import CannedQuery, list_queries, load_query, run
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import ENRICHMENT_OF, METADATA_GRAPH
 
 _REPEAT = 3
@@ -34,18 +34,18 @@ Planned = tuple[str, str, dict[str, str]]
 
 def main() -> None:
     if sys.argv[2:3] == ["--one"]:
-        with GraphStore.open(Path(sys.argv[1]), read_only=True) as store:
+        with EmbeddedStore.open(Path(sys.argv[1]), read_only=True) as store:
             values = dict(arg.split("=", 1) for arg in sys.argv[4:])
             print(_median_ms(store, load_query(sys.argv[3]), values))
         return
-    with GraphStore.open(Path(sys.argv[1]), read_only=True) as store:
+    with EmbeddedStore.open(Path(sys.argv[1]), read_only=True) as store:
         planned = plan(store)
     latencies = {figure: _timed(sys.argv[1], name, values) for figure, name, values in planned}
     parameters = {figure: values for figure, _, values in planned if values}
     print(json.dumps({"latencies": latencies, "parameters": parameters}))
 
 
-def plan(store: GraphStore) -> list[Planned]:
+def plan(store: EmbeddedStore) -> list[Planned]:
     """(figure name, query name, parameter values) for every canned query we can bind."""
     entities = _ranked_entities(store)
     classes = _ranked_classes(store)
@@ -82,43 +82,39 @@ def _timed(store: str, name: str, values: dict[str, str]) -> float:
     return float(done.stdout)
 
 
-def _median_ms(store: GraphStore, canned: CannedQuery, values: dict[str, str]) -> float:
+def _median_ms(store: EmbeddedStore, canned: CannedQuery, values: dict[str, str]) -> float:
     times = []
     for _ in range(_REPEAT):
         start = time.perf_counter()
         result = run(canned, values, store=store)
-        if isinstance(result, Solutions):
-            for _row in result.rows:
-                pass
+        for _row in result:
+            pass
         times.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(times), 1)
 
 
-def _ranked_entities(store: GraphStore) -> list[str]:
-    result = store.query(
+def _ranked_entities(store: EmbeddedStore) -> list[str]:
+    result = store.select(
         "SELECT ?e (COUNT(*) AS ?n) WHERE { ?m <http://www.w3.org/2005/11/its/rdf#taIdentRef> ?e } GROUP BY ?e ORDER BY DESC(?n) LIMIT 200"
     )
-    assert isinstance(result, Solutions)
     return [row[0].value for row in result.rows]
 
 
-def _ranked_classes(store: GraphStore) -> list[str]:
+def _ranked_classes(store: EmbeddedStore) -> list[str]:
     """Classes by how many enriched resources their enrichment types with them, most first."""
     # The type triples of a resource's own enrichment graph: documents and the store's own
     # records are typed too, but in other graphs.
-    result = store.query(
+    result = store.select(
         f"""SELECT ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
           GRAPH <{METADATA_GRAPH.value}> {{ ?g <{ENRICHMENT_OF}> ?e }}
           GRAPH ?g {{ ?e a ?c }}
         }} GROUP BY ?c ORDER BY DESC(?n) ?c"""
     )
-    assert isinstance(result, Solutions)
     return [row[0].value for row in result.rows]
 
 
-def _some_document(store: GraphStore) -> str:
-    result = store.query("SELECT ?id WHERE { ?d a <http://schema.org/ScholarlyArticle> ; <http://purl.org/dc/terms/identifier> ?id } LIMIT 1")
-    assert isinstance(result, Solutions)
+def _some_document(store: EmbeddedStore) -> str:
+    result = store.select("SELECT ?id WHERE { ?d a <http://schema.org/ScholarlyArticle> ; <http://purl.org/dc/terms/identifier> ?id } LIMIT 1")
     return next(result.rows)[0].value
 
 

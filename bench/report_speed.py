@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from graphbuild.report import build_report
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DBR
 
 RESOURCES = 50_000
@@ -75,7 +75,7 @@ def measure(work: Path, *, documents: int, top: int) -> dict[str, object]:
             last.update(stage=stage, at=now)
         last["end"] = now
 
-    with GraphStore.open(work / "store", read_only=True) as store:
+    with EmbeddedStore.open(work / "store", read_only=True) as store:
         quads = store.stats().quads
         started = time.perf_counter()
         last["at"] = started

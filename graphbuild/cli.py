@@ -21,8 +21,9 @@ from graphbuild.store import server as serve_mod
 from graphbuild.errors import GraphbuildError, InputError, StoreError
 from graphbuild.readers import InputFormat, find_sources
 from graphbuild.model.records import Document, Skipped
-from graphbuild.query.results import ResultFormat, write_boolean, write_solutions
-from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV, GraphStore, Solutions
+from graphbuild.query.results import ResultFormat, write_boolean, write_rows
+from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV, EmbeddedStore
+from graphbuild.store.protocol import query_form
 from graphbuild.store.remote import is_url
 from graphbuild.store import Store, open_store
 from graphbuild.model.vocab import DEFAULT_BASE, PREFIXES
@@ -168,8 +169,8 @@ def query(
     canned = queries_mod.load_query(name)
     values = _parse_params(param or [])
     with _open_store(store, read_only=True) as graph_store:
-        result = queries_mod.run(canned, values, store=graph_store)
-        _print_result(result, format.value, limit)
+        rows = queries_mod.run(canned, values, store=graph_store)
+        write_rows(rows, format, sys.stdout, limit=limit)
 
 
 @app.command("queries")
@@ -204,8 +205,15 @@ def sparql(
         raise GraphbuildError("give the query as an argument or with --file, not both")
     text = query_text if query_text is not None else _read_text(file)
     with _open_store(store, read_only=True) as graph_store:
-        result = graph_store.query(text, prefixes=PREFIXES)
-        _print_result(result, format, limit)
+        form = query_form(text)
+        if form == "SELECT":
+            write_rows(graph_store.select(text, prefixes=PREFIXES), _choice(ResultFormat, format or "table"), sys.stdout, limit=limit)
+        elif form == "ASK":
+            write_boolean(graph_store.ask(text, prefixes=PREFIXES), _choice(ResultFormat, format or "table"), sys.stdout)
+        else:
+            triples = graph_store.construct(text, prefixes=PREFIXES)
+            export_mod.write_triples(triples, sys.stdout.buffer, format=_choice(export_mod.ExportFormat, format or "turtle"))
+            sys.stdout.buffer.flush()
 
 
 @app.command()
@@ -359,22 +367,9 @@ def optimize(store: StoreOption = str(DEFAULT_STORE)) -> None:
     if is_url(store):
         raise StoreError("optimize works on an embedded store; a SPARQL server manages its own storage")
     with _open_store(store) as graph_store:
-        assert isinstance(graph_store, GraphStore)
+        assert isinstance(graph_store, EmbeddedStore)
         graph_store.optimize()
     typer.echo(f"optimized the store at {store}")
-
-
-def _print_result(result: object, fmt: str | None, limit: int | None) -> None:
-    if isinstance(result, Solutions) or isinstance(result, bool):
-        result_format = _choice(ResultFormat, fmt or "table")
-        if isinstance(result, bool):
-            write_boolean(result, result_format, sys.stdout)
-        else:
-            write_solutions(result, result_format, sys.stdout, limit=limit)
-        return
-    rdf_format = _choice(export_mod.ExportFormat, fmt or "turtle")
-    export_mod.write_triples(result, sys.stdout.buffer, format=rdf_format)  # type: ignore[arg-type]
-    sys.stdout.buffer.flush()
 
 
 def _choice(enum: type, value: str) -> object:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from graphbuild.pipeline.ingest import ingest
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 
 if TYPE_CHECKING:
     from servers import VirtuosoServer
@@ -22,14 +22,14 @@ SEED_NIF = DATA / "seed-nif" / "6a999a4d423d02b92a41b4226eb2.conf045.nif.ttl"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[GraphStore]:
+def store(tmp_path: Path) -> Iterator[EmbeddedStore]:
     """A fresh on-disk Oxigraph store in a temporary folder."""
-    with GraphStore.open(tmp_path / "store") as graph_store:
+    with EmbeddedStore.open(tmp_path / "store") as graph_store:
         yield graph_store
 
 
 @pytest.fixture
-def seed_store(store: GraphStore) -> GraphStore:
+def seed_store(store: EmbeddedStore) -> EmbeddedStore:
     """The store with the seed document ingested."""
     report = ingest([SEED], store=store)
     assert (report.loaded, report.failed) == (1, 0)

@@ -19,7 +19,7 @@ from graphbuild.store.figures import is_current
 from graphbuild.pipeline.ingest import delete, ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.store.remote import Endpoints, RemoteStore, with_values
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from servers import OxigraphServer, VirtuosoServer, start_oxigraph
 from test_figures import AGGREGATE as AGGREGATE_FIGURES
 from test_figures import STORED as STORED_FIGURES
@@ -44,7 +44,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
     """(location as a user gives it, the open store), emptied of graphbuild's graphs."""
     if request.param == "embedded":
         location = str(tmp_path / "store")
-        with GraphStore.open(Path(location)) as store:
+        with EmbeddedStore.open(Path(location)) as store:
             yield location, store
         return
     server = request.getfixturevalue("oxigraph_union_server" if request.param == "oxigraph" else "writable_virtuoso")
@@ -62,7 +62,6 @@ def _empty(store: RemoteStore) -> None:
 
 def _rows(store: Store, name: str, **params: str) -> list[tuple[str, ...]]:
     result = run(load_query(name), params, store=store)
-    assert isinstance(result, Solutions)
     return [tuple("" if t is None else t.value for t in row) for row in result.rows]
 
 
@@ -94,7 +93,7 @@ def test_ingest_stats_and_reingest(backend: tuple[str, Store]) -> None:
 def test_canned_queries_agree_with_the_embedded_store(backend: tuple[str, Store], tmp_path: Path) -> None:
     _, store = backend
     ingest([SEED], store=store)
-    with GraphStore.open(tmp_path / "reference") as reference:
+    with EmbeddedStore.open(tmp_path / "reference") as reference:
         ingest([SEED], store=reference)
         for name, params in [
             ("top-entities", {}),
@@ -131,7 +130,7 @@ def test_delete(backend: tuple[str, Store]) -> None:
 def test_export_gives_the_same_triples(backend: tuple[str, Store], tmp_path: Path) -> None:
     _, store = backend
     ingest([SEED], store=store)
-    with GraphStore.open(tmp_path / "reference") as reference:
+    with EmbeddedStore.open(tmp_path / "reference") as reference:
         ingest([SEED], store=reference)
         expected = _document_triples(reference)
     assert _document_triples(store) == expected
@@ -159,7 +158,7 @@ _NUMERIC = {"integer", "nonNegativeInteger", "double", "decimal"}
 
 def test_cli_against_the_backend(backend: tuple[str, Store]) -> None:
     location, store = backend
-    if isinstance(store, GraphStore):
+    if isinstance(store, EmbeddedStore):
         store.close()  # the CLI opens the folder itself
     runner = CliRunner()
     result = runner.invoke(app, ["ingest", str(SEED), "--store", location])
@@ -212,6 +211,5 @@ def test_figures_follow_replace_and_delete(backend: tuple[str, Store], tmp_path:
 
 
 def _figures(store: Store, sparql: str) -> dict[str, tuple[str, ...]]:
-    result = store.query(sparql)
-    assert isinstance(result, Solutions)
+    result = store.select(sparql)
     return {row[0].value: tuple("-" if t is None else f"{float(t.value):.6g}" for t in row[1:]) for row in result.rows}

@@ -15,7 +15,7 @@ import pyoxigraph
 import pytest
 from conftest import ROOT
 
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -62,8 +62,8 @@ def test_runner_enriches_the_store_from_the_dump(smoke: tuple[Path, list[str], d
     # every linked resource is in the dump, and every redirect target is a linked resource
     assert figures["enrich"]["resources"] == len(linked)
     assert figures["enrich"]["how"] == "graphbuild enrich --from enrichment.nt.gz --what labels,types,redirects"
-    with GraphStore.open(work / "store", read_only=True) as store:
-        typed = store.query(
+    with EmbeddedStore.open(work / "store", read_only=True) as store:
+        typed = store.select(
             "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { GRAPH ?g { ?e a ?c } "
             "FILTER (STRSTARTS(STR(?c), 'http://dbpedia.org/ontology/Class')) }"
         )
@@ -93,7 +93,7 @@ def test_query_latency_binds_classes_to_type(smoke: tuple[Path, list[str], dict]
     assert "disambiguation-links" not in parameters
 
 
-def test_query_latency_skips_type_queries_on_a_store_without_enrichment(seed_store: GraphStore) -> None:
+def test_query_latency_skips_type_queries_on_a_store_without_enrichment(seed_store: EmbeddedStore) -> None:
     planned = {figure: values for figure, _, values in query_latency.plan(seed_store)}
     assert not any(figure.startswith(("documents-by-type", "entities-by-type")) for figure in planned)
     assert planned["co-mentions [top]"]["entity"].startswith("http://dbpedia.org/resource/")

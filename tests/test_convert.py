@@ -16,7 +16,7 @@ from graphbuild.cli import app
 from graphbuild.pipeline.convert import convert
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.store.remote import RemoteStore
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from servers import VirtuosoServer
 
 runner = CliRunner()
@@ -34,7 +34,7 @@ def test_convert_writes_what_ingest_stores(tmp_path: Path) -> None:
     report, paths = convert([SEEDS], output=tmp_path / "out", split=400, gzip=True)
     assert (report.loaded, report.empty, report.mentions) == (8, 1, 137)
     assert len(paths) > 1 and all(p.name.endswith(".nq.gz") for p in paths)
-    with GraphStore.open(tmp_path / "store") as store:
+    with EmbeddedStore.open(tmp_path / "store") as store:
         ingest([SEEDS], store=store)
         stored = {str(q) for q in store.quads() if "w3.org/ns/prov#" not in str(q.predicate) and "#run-" not in str(q.subject)}
     # through a store too, which writes xsd:nonNegativeInteger as xsd:integer and "1.0" as "1"

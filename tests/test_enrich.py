@@ -19,7 +19,7 @@ from graphbuild.enrich.query import LABEL, TYPE
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import enrichment_graph
 from graphbuild.query.canned import load_query, run
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, XSD
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
@@ -48,27 +48,26 @@ def oxigraph(oxigraph_server: OxigraphServer) -> str:
     return oxigraph_server.query_url
 
 
-def _store(tmp_path: Path, *paths: Path, name: str = "store") -> GraphStore:
-    store = GraphStore.open(tmp_path / name)
+def _store(tmp_path: Path, *paths: Path, name: str = "store") -> EmbeddedStore:
+    store = EmbeddedStore.open(tmp_path / name)
     report = ingest(list(paths), store=store, parallel=False)
     assert report.failed == 0
     return store
 
 
-def _enrichment(store: GraphStore) -> set[Quad]:
+def _enrichment(store: EmbeddedStore) -> set[Quad]:
     return {q for g in store.graphs() if g.value.startswith(ENRICHMENT_GRAPH.value + "?") for q in store.quads(g)}
 
 
-def _record(store: GraphStore, resource: NamedNode) -> dict[str, set[str]]:
+def _record(store: EmbeddedStore, resource: NamedNode) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for quad in store.quads(METADATA_GRAPH, subject=enrichment_graph(resource)):
         found.setdefault(quad.predicate.value, set()).add(quad.object.value)
     return found
 
 
-def _rows(store: GraphStore, name: str, **params: str) -> list[tuple[str, ...]]:
+def _rows(store: EmbeddedStore, name: str, **params: str) -> list[tuple[str, ...]]:
     result = run(load_query(name), params, store=store)
-    assert isinstance(result, Solutions)
     return [tuple("" if t is None else t.value for t in row) for row in result.rows]
 
 

@@ -16,7 +16,7 @@ from graphbuild.enrich.query import batch_query
 from graphbuild.errors import EnrichError, InputError
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import METADATA_GRAPH, PROV
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
@@ -75,7 +75,7 @@ def test_a_broken_dump_names_file_and_line_and_writes_nothing(tmp_path: Path) ->
     lines[2] = '<http://dbpedia.org/resource/3WAY_FM> <http://www.w3.org/2000/01/rdf-schema#label> "3WAY FM .\n'
     dump = tmp_path / "broken.nt.bz2"
     dump.write_bytes(bz2.compress("".join(lines).encode("utf-8")))
-    with GraphStore.open(tmp_path / "store") as store:
+    with EmbeddedStore.open(tmp_path / "store") as store:
         ingest([SEED], store=store, parallel=False)
         before = set(store.quads(METADATA_GRAPH))
         with pytest.raises(InputError) as info:
@@ -87,7 +87,7 @@ def test_a_broken_dump_names_file_and_line_and_writes_nothing(tmp_path: Path) ->
 
 
 def test_the_fetch_record_names_the_dump_files(tmp_path: Path) -> None:
-    with GraphStore.open(tmp_path / "store") as store:
+    with EmbeddedStore.open(tmp_path / "store") as store:
         ingest([SEED], store=store, parallel=False)
         report = enrich(store, source=DumpSource([FIXTURE, ESBM]))
         assert (report.enriched, report.requests) == (5, 1)

@@ -10,7 +10,7 @@ from rdflib.compare import isomorphic
 
 from graphbuild.errors import GraphbuildError
 from graphbuild.export.rdf import ExportFormat, export
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import FIGURES_GRAPH, METADATA_GRAPH
 
 SEED_ID = "000_70018b3530a68054"
@@ -23,20 +23,20 @@ RDFLIB_FORMATS = {
 }
 
 
-def _dump(store: GraphStore, fmt: ExportFormat, document: str | None = None) -> bytes:
+def _dump(store: EmbeddedStore, fmt: ExportFormat, document: str | None = None) -> bytes:
     out = io.BytesIO()
     export(store, out, format=fmt, document=document)
     return out.getvalue()
 
 
-def _store_triples(store: GraphStore) -> rdflib.Graph:
+def _store_triples(store: EmbeddedStore) -> rdflib.Graph:
     graph = rdflib.Graph()
     graph.parse(data="\n".join(f"{q.triple} ." for q in store.quads()), format="nt")
     return graph
 
 
 @pytest.mark.parametrize("fmt", list(ExportFormat), ids=[f.value for f in ExportFormat])
-def test_export_parses_back_into_the_same_triples(fmt: ExportFormat, seed_store: GraphStore) -> None:
+def test_export_parses_back_into_the_same_triples(fmt: ExportFormat, seed_store: EmbeddedStore) -> None:
     data = _dump(seed_store, fmt)
     expected = _store_triples(seed_store)
     assert len(expected) == 183  # 157 of the document and metadata, 26 of the figures
@@ -51,14 +51,14 @@ def test_export_parses_back_into_the_same_triples(fmt: ExportFormat, seed_store:
 
 
 @pytest.mark.parametrize("fmt", [ExportFormat.NQUADS, ExportFormat.TRIG], ids=["nquads", "trig"])
-def test_quad_formats_keep_the_named_graphs(fmt: ExportFormat, seed_store: GraphStore) -> None:
+def test_quad_formats_keep_the_named_graphs(fmt: ExportFormat, seed_store: EmbeddedStore) -> None:
     quads = list(pyoxigraph.parse(_dump(seed_store, fmt), fmt.rdf_format))
     graphs = {q.graph_name.value for q in quads}
     assert graphs == {METADATA_GRAPH.value, FIGURES_GRAPH.value, f"https://w3id.org/graphbuild/doc/{SEED_ID}"}
     assert {str(q) for q in quads} == {str(q) for q in seed_store.quads()}
 
 
-def test_turtle_uses_model_prefixes_and_groups_subjects(seed_store: GraphStore) -> None:
+def test_turtle_uses_model_prefixes_and_groups_subjects(seed_store: EmbeddedStore) -> None:
     text = _dump(seed_store, ExportFormat.TURTLE).decode()
     for prefix in ("nif", "itsrdf", "schema", "dcterms", "prov", "xsd", "dbr"):
         assert f"@prefix {prefix}: <" in text
@@ -68,7 +68,7 @@ def test_turtle_uses_model_prefixes_and_groups_subjects(seed_store: GraphStore) 
     assert begins == sorted(begins) and len(begins) == 12
 
 
-def test_one_document_with_its_provenance(tmp_path: Path, seed_store: GraphStore) -> None:
+def test_one_document_with_its_provenance(tmp_path: Path, seed_store: EmbeddedStore) -> None:
     quads = list(pyoxigraph.parse(_dump(seed_store, ExportFormat.NQUADS, document=SEED_ID), pyoxigraph.RdfFormat.N_QUADS))
     doc = f"https://w3id.org/graphbuild/doc/{SEED_ID}"
     meta = [q for q in quads if q.graph_name == METADATA_GRAPH]
@@ -76,7 +76,7 @@ def test_one_document_with_its_provenance(tmp_path: Path, seed_store: GraphStore
     assert len(quads) - len(meta) == 146
 
 
-def test_unknown_document(seed_store: GraphStore) -> None:
+def test_unknown_document(seed_store: EmbeddedStore) -> None:
     with pytest.raises(GraphbuildError, match="no document with id 'nope'"):
         _dump(seed_store, ExportFormat.TURTLE, document="nope")
 

@@ -17,7 +17,7 @@ from graphbuild.model.quads import document_graph
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.model.records import Document, Link
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
 
 SEED_ID = "000_70018b3530a68054"
@@ -41,9 +41,8 @@ SELECT ?e ?mentions ?documents ?confidences ?sum ?max WHERE { GRAPH <https://w3i
 """
 
 
-def figures(store: GraphStore, sparql: str = STORED) -> dict[str, tuple]:
-    result = store.query(sparql)
-    assert isinstance(result, Solutions)
+def figures(store: EmbeddedStore, sparql: str = STORED) -> dict[str, tuple]:
+    result = store.select(sparql)
     return {
         row[0].value: (int(row[1].value), int(row[2].value), int(row[3].value), round(float(row[4].value), 9),
                        None if row[5] is None else float(row[5].value))
@@ -51,7 +50,7 @@ def figures(store: GraphStore, sparql: str = STORED) -> dict[str, tuple]:
     }
 
 
-def assert_current(store: GraphStore) -> None:
+def assert_current(store: EmbeddedStore) -> None:
     assert is_current(store)
     assert figures(store) == figures(store, AGGREGATE)
 
@@ -85,13 +84,13 @@ def test_two_links_on_one_span_count_as_one_node_per_resource() -> None:
     assert (mentions, highest) == (1, 0.9)
 
 
-def test_ingest_keeps_the_figures(store: GraphStore) -> None:
+def test_ingest_keeps_the_figures(store: EmbeddedStore) -> None:
     ingest([SEEDS], store=store)
     assert_current(store)
     assert figures(store)[DBR + "Decision_making"] == (6, 1, 6, round(6 * 0.999999999953161, 9), 0.999999999953161)
 
 
-def test_replace_and_delete_keep_the_figures(store: GraphStore, tmp_path: Path) -> None:
+def test_replace_and_delete_keep_the_figures(store: EmbeddedStore, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     ingest([corpus], store=store)
@@ -107,7 +106,7 @@ def test_replace_and_delete_keep_the_figures(store: GraphStore, tmp_path: Path) 
     assert_current(store)
 
 
-def test_delete_rereads_a_maximum_that_went_away(store: GraphStore, tmp_path: Path) -> None:
+def test_delete_rereads_a_maximum_that_went_away(store: EmbeddedStore, tmp_path: Path) -> None:
     for name, confidence in (("a", "0.9"), ("b", "0.6")):
         (tmp_path / f"{name}.txt").write_text(f"Pain is pain, {name}.\nPain    {confidence}^^http://www.w3.org/2001/XMLSchema#double    http://dbpedia.org/resource/Pain\n", encoding="utf-8")
     ingest([tmp_path / "a.txt", tmp_path / "b.txt"], store=store)
@@ -117,7 +116,7 @@ def test_delete_rereads_a_maximum_that_went_away(store: GraphStore, tmp_path: Pa
     assert_current(store)
 
 
-def test_an_interrupted_run_is_rebuilt_by_the_next(store: GraphStore, tmp_path: Path) -> None:
+def test_an_interrupted_run_is_rebuilt_by_the_next(store: EmbeddedStore, tmp_path: Path) -> None:
     ingest([SEED], store=store)
     keeper = FiguresKeeper(store)
     keeper.changing()  # a run starts writing, then dies before commit
@@ -130,20 +129,20 @@ def test_an_interrupted_run_is_rebuilt_by_the_next(store: GraphStore, tmp_path: 
     assert_current(store)
 
 
-def test_rebuild_recomputes_from_the_mentions(seed_store: GraphStore) -> None:
+def test_rebuild_recomputes_from_the_mentions(seed_store: EmbeddedStore) -> None:
     seed_store.replace_subjects(FIGURES_GRAPH, [NamedNode(DBR + "Pain"), FIGURES_GRAPH], [])
     assert not is_current(seed_store)
     assert rebuild(seed_store) == 5
     assert_current(seed_store)
 
 
-def test_unchanged_reingest_writes_no_figures(seed_store: GraphStore) -> None:
+def test_unchanged_reingest_writes_no_figures(seed_store: EmbeddedStore) -> None:
     before = sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH))
     ingest([SEED], store=seed_store)
     assert sorted(str(q) for q in seed_store.quads(FIGURES_GRAPH)) == before
 
 
-def test_many_new_resources_go_the_bulk_way_and_end_current(store: GraphStore, tmp_path: Path) -> None:
+def test_many_new_resources_go_the_bulk_way_and_end_current(store: EmbeddedStore, tmp_path: Path) -> None:
     words = [f"term{i}x" for i in range(300)]
     rows = [f"{w}    0.{i % 9 + 1}^^http://www.w3.org/2001/XMLSchema#double    http://dbpedia.org/resource/R{i}" for i, w in enumerate(words)]
     (tmp_path / "many.txt").write_text(" ".join(words) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")

@@ -25,7 +25,7 @@ from graphbuild.model.quads import document_graph
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_source
 from graphbuild.model.records import Document, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH
 
 SEEDS: dict[InputFormat, list[Path]] = {
@@ -188,7 +188,7 @@ def test_ingested_documents_are_whole_or_absent(fmt: InputFormat, data: st.DataO
             except ValueError:
                 continue  # ingest reports it and stores nothing of it
             wanted.setdefault(graph.iri, _as_stored(graph.quads))  # the first of an id is the one stored
-        with GraphStore.open(Path(folder) / "store") as store:
+        with EmbeddedStore.open(Path(folder) / "store") as store:
             ingest([path], store=store, format=fmt)
             stored = {g.value for g in store.graphs()} - {METADATA_GRAPH.value, FIGURES_GRAPH.value}
             for iri in stored:

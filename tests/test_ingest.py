@@ -13,19 +13,18 @@ import graphbuild.pipeline.ingest as ingest_module
 from graphbuild.store.figures import is_current
 from graphbuild.pipeline.ingest import delete, ingest
 from graphbuild.model.quads import document_iri
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
 
 SEED_ID = SEED.stem
 
 
-def _rows(store: GraphStore, sparql: str) -> list[tuple[str, ...]]:
-    result = store.query(sparql_prologue() + sparql)
-    assert isinstance(result, Solutions)
+def _rows(store: EmbeddedStore, sparql: str) -> list[tuple[str, ...]]:
+    result = store.select(sparql_prologue() + sparql)
     return [tuple(term.value if term is not None else "" for term in row) for row in result.rows]
 
 
-def _spans(store: GraphStore) -> list[tuple[int, int, str]]:
+def _spans(store: EmbeddedStore) -> list[tuple[int, int, str]]:
     rows = _rows(store, "SELECT ?b ?e ?r WHERE { ?m a nif:Phrase ; nif:beginIndex ?b ; nif:endIndex ?e ; itsrdf:taIdentRef ?r }")
     return sorted((int(b), int(e), r) for b, e, r in rows)
 
@@ -39,30 +38,30 @@ def _nif_spans() -> list[tuple[int, int, str]]:
     return sorted((int(s["b"].value), int(s["e"].value), s["r"].value) for s in result)
 
 
-def _quads(store: GraphStore) -> set[str]:
+def _quads(store: EmbeddedStore) -> set[str]:
     return {str(q) for q in store.quads()}
 
 
-def test_seed_gives_twelve_mentions_of_five_resources(seed_store: GraphStore) -> None:
+def test_seed_gives_twelve_mentions_of_five_resources(seed_store: EmbeddedStore) -> None:
     stats = seed_store.stats()
     assert (stats.documents, stats.mentions, stats.resources, stats.unplaced, stats.graphs) == (1, 12, 5, 0, 3)
 
 
-def test_seed_offsets_equal_spotlight_nif(seed_store: GraphStore) -> None:
+def test_seed_offsets_equal_spotlight_nif(seed_store: EmbeddedStore) -> None:
     spans = _spans(seed_store)
     assert spans == _nif_spans()
     pain = [(b, e) for b, e, r in spans if r == "http://dbpedia.org/resource/Pain"]
     assert pain == [(725, 729), (807, 811)]
 
 
-def test_every_anchor_equals_its_text_slice(seed_store: GraphStore) -> None:
+def test_every_anchor_equals_its_text_slice(seed_store: EmbeddedStore) -> None:
     text = SEED.read_text(encoding="utf-8").split("\n")[0]
     rows = _rows(seed_store, "SELECT ?a ?b ?e WHERE { ?m nif:anchorOf ?a ; nif:beginIndex ?b ; nif:endIndex ?e }")
     assert len(rows) == 12
     assert all(text[int(b) : int(e)] == anchor for anchor, b, e in rows)
 
 
-def test_provenance_records_source_hash_time_and_version(seed_store: GraphStore) -> None:
+def test_provenance_records_source_hash_time_and_version(seed_store: EmbeddedStore) -> None:
     graph = document_iri(SEED_ID, DEFAULT_BASE)
     rows = _rows(
         seed_store,
@@ -77,14 +76,14 @@ def test_provenance_records_source_hash_time_and_version(seed_store: GraphStore)
     assert version == "0.1.0"
 
 
-def test_reingest_is_idempotent_and_skips_unchanged(seed_store: GraphStore) -> None:
+def test_reingest_is_idempotent_and_skips_unchanged(seed_store: EmbeddedStore) -> None:
     before = _quads(seed_store)
     report = ingest([SEED], store=seed_store)
     assert (report.loaded, report.replaced, report.unchanged) == (0, 0, 1)
     assert _quads(seed_store) == before
 
 
-def test_changed_document_is_replaced_whole(tmp_path: Path, store: GraphStore) -> None:
+def test_changed_document_is_replaced_whole(tmp_path: Path, store: EmbeddedStore) -> None:
     doc = tmp_path / "in" / f"{SEED_ID}.txt"
     doc.parent.mkdir()
     shutil.copy(SEED, doc)
@@ -99,7 +98,7 @@ def test_changed_document_is_replaced_whole(tmp_path: Path, store: GraphStore) -
     assert len(hashes) == 1
 
 
-def test_bad_row_fails_its_document_only(tmp_path: Path, store: GraphStore) -> None:
+def test_bad_row_fails_its_document_only(tmp_path: Path, store: EmbeddedStore) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(SEED, folder / "good.txt")
@@ -113,7 +112,7 @@ def test_bad_row_fails_its_document_only(tmp_path: Path, store: GraphStore) -> N
     assert store.document_graphs(["bad", "good"]).keys() == {"good"}
 
 
-def test_empty_file_is_skipped_with_a_note(tmp_path: Path, store: GraphStore) -> None:
+def test_empty_file_is_skipped_with_a_note(tmp_path: Path, store: EmbeddedStore) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     report = ingest([tmp_path / "empty.txt"], store=store)
     assert (report.loaded, report.empty, report.failed) == (0, 1, 0)
@@ -121,7 +120,7 @@ def test_empty_file_is_skipped_with_a_note(tmp_path: Path, store: GraphStore) ->
     assert len(_quads(store)) == 0
 
 
-def test_unplaceable_link_becomes_document_annotation(tmp_path: Path, store: GraphStore) -> None:
+def test_unplaceable_link_becomes_document_annotation(tmp_path: Path, store: EmbeddedStore) -> None:
     doc = tmp_path / "x.txt"
     doc.write_text(
         "Pain is common.\n"
@@ -139,7 +138,7 @@ def test_unplaceable_link_becomes_document_annotation(tmp_path: Path, store: Gra
     assert _spans(store) == [(0, 4, "http://dbpedia.org/resource/Pain")]
 
 
-def test_delete_removes_graph_and_metadata(seed_store: GraphStore) -> None:
+def test_delete_removes_graph_and_metadata(seed_store: EmbeddedStore) -> None:
     deleted, missing = delete([SEED_ID, "nope"], store=seed_store)
     assert (deleted, missing) == ([SEED_ID], ["nope"])
     graph = document_iri(SEED_ID, DEFAULT_BASE)
@@ -149,12 +148,12 @@ def test_delete_removes_graph_and_metadata(seed_store: GraphStore) -> None:
     assert seed_store.stats().documents == 0
 
 
-def test_base_iri_names_the_document(tmp_path: Path, store: GraphStore) -> None:
+def test_base_iri_names_the_document(tmp_path: Path, store: EmbeddedStore) -> None:
     ingest([SEED], store=store, base="http://example.org/docs/")
     assert store.document_graphs([SEED_ID]) == {SEED_ID: NamedNode(f"http://example.org/docs/{SEED_ID}")}
 
 
-def test_min_confidence_drops_links_and_is_recorded(store: GraphStore) -> None:
+def test_min_confidence_drops_links_and_is_recorded(store: EmbeddedStore) -> None:
     report = ingest([SEED], store=store, min_confidence=0.95)
     assert (report.loaded, report.mentions, report.dropped) == (1, 10, 2)
     assert _rows(store, "SELECT ?c WHERE { ?m itsrdf:taIdentRef dbr:Pain }") == []
@@ -163,22 +162,22 @@ def test_min_confidence_drops_links_and_is_recorded(store: GraphStore) -> None:
     assert rows == [("0.95",)]
 
 
-def test_min_confidence_keeps_links_without_confidence(tmp_path: Path, store: GraphStore) -> None:
+def test_min_confidence_keeps_links_without_confidence(tmp_path: Path, store: EmbeddedStore) -> None:
     kore = Path(__file__).resolve().parent / "data" / "nif" / "good" / "kore50.ttl"
     report = ingest([kore], store=store, min_confidence=0.99)
     assert (report.loaded, report.mentions, report.dropped) == (3, 7, 0)
 
 
-def test_repairs_are_reported_once_per_document(store: GraphStore) -> None:
+def test_repairs_are_reported_once_per_document(store: EmbeddedStore) -> None:
     kore = Path(__file__).resolve().parent / "data" / "nif" / "good" / "kore50.ttl"
     report = ingest([kore], store=store)
     assert len(report.repairs) == 8 and report.duplicates == 0
     assert {repair.source for repair in report.repairs} == {str(kore)}
 
 
-def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: GraphStore) -> None:
+def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: EmbeddedStore) -> None:
     # A crash during the bulk load leaves part of a graph and no metadata for it.
-    with GraphStore.open(tmp_path / "clean") as clean:
+    with EmbeddedStore.open(tmp_path / "clean") as clean:
         ingest([SEED], store=clean)
         whole = {str(q) for q in clean.quads(document_iri(SEED_ID, DEFAULT_BASE))}
     partial = sorted(whole)[: len(whole) // 2]
@@ -192,15 +191,15 @@ def test_rerun_repairs_what_a_crashed_bulk_load_left(tmp_path: Path, store: Grap
 
 @pytest.mark.parametrize("threads", [2, 0], ids=["still-loading", "loaded"])
 def test_batches_loading_in_the_background_keep_every_document_whole(
-    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch, threads: int
+    tmp_path: Path, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, threads: int
 ) -> None:
     # One document per batch. With two threads and slow loads, a document read again
     # right after its first copy must be checked against a batch still loading; with
     # none, against one already in the store (which was empty when the run began).
     monkeypatch.setattr(ingest_module, "_BATCH_CHARS", 1)
-    monkeypatch.setattr(GraphStore, "bulk_threads", threads)
-    bulk_add = GraphStore.bulk_add
-    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2 if threads else 0), bulk_add(self, text)))
+    monkeypatch.setattr(EmbeddedStore, "bulk_threads", threads)
+    bulk_add = EmbeddedStore.bulk_add
+    monkeypatch.setattr(EmbeddedStore, "bulk_add", lambda self, text: (time.sleep(0.2 if threads else 0), bulk_add(self, text)))
     folder = tmp_path / "in"
     for name in ["1/d1", "2/d1", "3/d2", "4/d2", "5/d3", "6/d4"]:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -218,15 +217,15 @@ def test_batches_loading_in_the_background_keep_every_document_whole(
     assert pain == [("8",)] and is_current(store)
 
 
-def test_a_document_replaced_while_batches_load(tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_document_replaced_while_batches_load(tmp_path: Path, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
     # The replacement's transaction runs while other documents' bulk loads are under way.
     earlier = tmp_path / "earlier" / "d0.txt"
     earlier.parent.mkdir()
     shutil.copy(SEED, earlier)
     ingest([earlier], store=store)
     monkeypatch.setattr(ingest_module, "_BATCH_CHARS", 1)
-    bulk_add = GraphStore.bulk_add
-    monkeypatch.setattr(GraphStore, "bulk_add", lambda self, text: (time.sleep(0.2), bulk_add(self, text)))
+    bulk_add = EmbeddedStore.bulk_add
+    monkeypatch.setattr(EmbeddedStore, "bulk_add", lambda self, text: (time.sleep(0.2), bulk_add(self, text)))
     folder = tmp_path / "in"
     for name in ["1/d1", "2/d2", "3/d0", "4/d3"]:
         (folder / name).parent.mkdir(parents=True)

@@ -18,7 +18,7 @@ from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, plain_name, read_documents, read_source
 from graphbuild.readers.text import decode, stem
 from graphbuild.model.records import Document, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_format_option_keeps_only_that_format_in_folders(tmp_path: Path):
 def test_mixed_folder_ingests(tmp_path: Path):
     (tmp_path / "in").mkdir()
     _mixed(tmp_path / "in")
-    with GraphStore.open(tmp_path / "store") as store:
+    with EmbeddedStore.open(tmp_path / "store") as store:
         report = ingest([tmp_path / "in"], store=store)
     # The three KORE50 sentences come as Turtle, as gzipped N-Triples and as a TSV table with
     # its side file: the same graphs each time, so stored once and noted twice each.

@@ -19,7 +19,7 @@ from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, read_documents, read_source
 from graphbuild.readers.tables import COLUMNS, EXTENSIONS, is_side_file, read_table
 from graphbuild.model.records import Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "csv"
@@ -82,7 +82,7 @@ def test_rows_of_a_document_need_not_be_adjacent():
 
 
 def test_table_ingests_with_offsets_recovered(tmp_path: Path):
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([CASES / "good" / "scigraph-no-offsets.csv"], store=store)
     assert (report.loaded, report.mentions, report.unplaced, report.failed) == (2, 15, 0, 0)
 

@@ -20,7 +20,7 @@ from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.jsonl import EXTENSIONS, read_jsonl
 from graphbuild.model.records import Document, RepairKind, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import sparql_prologue
 
 HERE = Path(__file__).resolve().parent
@@ -53,10 +53,10 @@ def test_each_bad_line_fails_only_itself():
 
 
 def test_seed_links_with_and_without_offsets_land_on_the_same_spans(tmp_path: Path):
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([CASES / "good" / "seed.jsonl"], store=store)
         assert (report.loaded, report.mentions, report.unplaced) == (2, 24, 0)
-        rows = store.query(
+        rows = store.select(
             sparql_prologue()
             + "SELECT ?id ?b ?e ?r ?c WHERE { ?d dcterms:identifier ?id . GRAPH ?d { ?m nif:beginIndex ?b ; "
             "nif:endIndex ?e ; itsrdf:taIdentRef ?r ; itsrdf:taConfidence ?c } }"

@@ -28,7 +28,7 @@ from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.nif import EXTENSIONS, read_nif
 from graphbuild.model.records import Document, RepairKind, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DEFAULT_BASE, ITSRDF, NIF
 
 HERE = Path(__file__).resolve().parent
@@ -179,7 +179,7 @@ def _seed_document() -> Document:
 
 @pytest.mark.parametrize("fmt", list(ExportFormat), ids=lambda f: f.value)
 def test_graphbuild_export_reads_back_as_the_same_document(tmp_path: Path, fmt: ExportFormat):
-    with GraphStore.open(tmp_path / "a") as store:
+    with EmbeddedStore.open(tmp_path / "a") as store:
         ingest([SEED], store=store)
         out = (
             tmp_path
@@ -198,11 +198,11 @@ def test_graphbuild_export_reads_back_as_the_same_document(tmp_path: Path, fmt: 
 
 
 def test_export_ingested_again_gives_the_same_graph(tmp_path: Path):
-    with GraphStore.open(tmp_path / "a") as store:
+    with EmbeddedStore.open(tmp_path / "a") as store:
         ingest([SEED], store=store)
         export(store, tmp_path / "seed.nq", format=ExportFormat.NQUADS)
         first = {str(q) for q in store.quads(document_iri(SEED.stem, DEFAULT_BASE))}
-    with GraphStore.open(tmp_path / "b") as store:
+    with EmbeddedStore.open(tmp_path / "b") as store:
         report = ingest([tmp_path / "seed.nq"], store=store)
         assert (report.loaded, report.failed, report.repairs) == (1, 0, [])
         second = {str(q) for q in store.quads(document_iri(SEED.stem, DEFAULT_BASE))}
@@ -210,7 +210,7 @@ def test_export_ingested_again_gives_the_same_graph(tmp_path: Path):
 
 
 def test_duplicate_identical_documents_are_stored_once_and_noted(tmp_path: Path):
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([CASES / "duplicate"], store=store)
     assert (report.loaded, report.duplicates, report.failed, report.unchanged) == (1, 1, 0, 0)
     (repair,) = report.repairs
@@ -232,7 +232,7 @@ def test_same_id_with_other_content_in_one_run_is_an_error(tmp_path: Path):
     source = next((CASES / "duplicate").rglob("*.ttl"))
     shutil.copy(source, first)
     second.write_text(source.read_text(encoding="utf-8").replace('"0.99', '"0.98', 1), encoding="utf-8")
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([folder], store=store)
     assert (report.loaded, report.failed) == (1, 1)
     (error,) = report.errors
@@ -242,7 +242,7 @@ def test_same_id_with_other_content_in_one_run_is_an_error(tmp_path: Path):
 
 def test_reingesting_is_not_a_duplicate(tmp_path: Path):
     path = CASES / "good" / "kore50.ttl"
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         ingest([path], store=store)
         again = ingest([path], store=store)
     assert (again.unchanged, again.duplicates, again.loaded) == (3, 0, 0)
@@ -251,7 +251,7 @@ def test_reingesting_is_not_a_duplicate(tmp_path: Path):
 
 def test_ntriples_bad_line_fails_only_its_document(tmp_path: Path):
     path = CASES / "bad" / "ntriples_bad_line.nt"
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([path], store=store)
         stored = {str(d) for d in store.document_graphs([KORE + "CEL01", KORE + "SPO04", KORE + "SPO07"])}
     assert (report.loaded, report.failed) == (2, 1)

@@ -21,7 +21,7 @@ from graphbuild.model.quads import document_iri
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.spotlight import EXTENSIONS, read_spotlight
 from graphbuild.model.records import Document, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DEFAULT_BASE, GB, ITSRDF, SPOTLIGHT, XSD
 
 HERE = Path(__file__).resolve().parent
@@ -167,7 +167,7 @@ def test_malformed_responses(tmp_path: Path, text: str, message: str | None):
 
 
 def test_scores_and_types_reach_the_store(tmp_path: Path):
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         report = ingest([CASES / "good" / "oklahoma.json"], store=store)
         assert (report.loaded, report.mentions) == (1, 7)
         graph = document_iri("oklahoma", DEFAULT_BASE)

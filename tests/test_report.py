@@ -31,7 +31,7 @@ from graphbuild.report.highlight import Mark, segments
 from graphbuild.report.network import Edge, strongest
 from graphbuild.report.site import MARKER, document_path, page_name, resource_path
 from graphbuild.report.tally import Tally
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DBR, PREFIXES
 
 ENRICHMENT = DATA / "report" / "seed-enrichment.ttl"
@@ -99,15 +99,15 @@ def counts(page: Page) -> dict[str, int]:
     return {name: int(e.text.replace(",", "")) for name, e in page.by_attr("data-count").items() if e.tag == "dd"}
 
 
-def _store_with(path: Path, *sources: Path) -> GraphStore:
-    store = GraphStore.open(path)
+def _store_with(path: Path, *sources: Path) -> EmbeddedStore:
+    store = EmbeddedStore.open(path)
     report = ingest(list(sources), store=store)
     assert report.failed == 0
     return store
 
 
 @pytest.fixture(scope="module")
-def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GraphStore, Path]]:
+def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedStore, Path]]:
     base = tmp_path_factory.mktemp("seeds")
     with _store_with(base / "store", SEEDS) as store:
         build_report(store, base / "site", top=20)
@@ -115,7 +115,7 @@ def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Graph
 
 
 @pytest.fixture(scope="module")
-def enriched_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GraphStore, Path]]:
+def enriched_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedStore, Path]]:
     base = tmp_path_factory.mktemp("enriched")
     with _store_with(base / "store", SEED) as store:
         store.add(_enrichment())
@@ -137,7 +137,7 @@ EVIL_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def evil_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GraphStore, Path]]:
+def evil_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedStore, Path]]:
     """A summary file whose text, surface forms, id and IRIs try to inject markup."""
     base = tmp_path_factory.mktemp("evil")
     source = base / "in" / "evil<i>doc.txt"
@@ -149,7 +149,7 @@ def evil_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GraphS
         yield store, base / "site"
 
 
-def test_seed_index_counts(tmp_path: Path, seed_store: GraphStore) -> None:
+def test_seed_index_counts(tmp_path: Path, seed_store: EmbeddedStore) -> None:
     build_report(seed_store, tmp_path / "site")
     page = read(tmp_path / "site", "index.html")
     assert counts(page) == {
@@ -168,7 +168,7 @@ def test_seed_index_counts(tmp_path: Path, seed_store: GraphStore) -> None:
     assert shares["inferred"].text.split()[0] == "100.0%"
 
 
-def test_seeds_index_counts(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_seeds_index_counts(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     store, site = seeds_site
     page = read(site, "index.html")
     assert counts(page) == {
@@ -185,18 +185,17 @@ def test_seeds_index_counts(seeds_site: tuple[GraphStore, Path]) -> None:
     assert shares["ambiguous"].text.split()[0] == "14.6%"  # 20 of 137
 
 
-def test_seeds_top_resources_chart(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_seeds_top_resources_chart(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     store, site = seeds_site
     bars = read(site, "index.html").figure_spec("top-resources")["data"][0]
     expected = run(load_query("top-entities"), {}, store=store)
-    assert isinstance(expected, Solutions)
     top = [(row[0].value, int(row[1].value)) for row in list(expected.rows)[:20]]
     # Most mentioned on top: plotly draws the first category at the bottom.
     assert list(zip(bars["customdata"][::-1], bars["x"][::-1])) == [(resource_path(iri), n) for iri, n in top]
     assert bars["y"][-1] == "dbr:Förster_resonance_energy_transfer"
 
 
-def test_seeds_confidence_histogram(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_seeds_confidence_histogram(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     store, site = seeds_site
     bins = read(site, "index.html").figure_spec("confidences")["data"][0]["y"]
     assert len(bins) == 20
@@ -219,14 +218,14 @@ def test_min_confidence_leaves_links_out(tmp_path: Path) -> None:
     assert len(seed_page.marks()) == 10
 
 
-def test_not_enriched_says_so(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_not_enriched_says_so(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = seeds_site
     page = read(site, "index.html")
     assert "graphbuild enrich" in page.by_attr("id")["enrichment"].text
     assert "top-types" not in page.by_attr("id")
 
 
-def test_every_mention_is_highlighted_at_its_offsets(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_every_mention_is_highlighted_at_its_offsets(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     store, site = seeds_site
     documents = sorted(path.stem for path in SEEDS.glob("*.txt") if path.stat().st_size)
     assert len(documents) == 8
@@ -242,12 +241,11 @@ def test_every_mention_is_highlighted_at_its_offsets(seeds_site: tuple[GraphStor
             assert mark.attrs["href"] == "../" + resource_path(mark.attrs["data-resource"])
             highlighted.append((begin, end, mark.attrs["data-resource"], float(mark.attrs["data-confidence"])))
         expected = run(load_query("document-mentions"), {"document": doc_id}, store=store)
-        assert isinstance(expected, Solutions)
         stored = [(int(r[0].value), int(r[1].value), r[3].value, float(r[4].value)) for r in expected.rows]
         assert highlighted == stored, doc_id
 
 
-def test_mention_tooltip_and_colour(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_mention_tooltip_and_colour(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = seeds_site
     marks = {(m.attrs["data-begin"], m.attrs["data-end"]): m for m in read(site, document_path(SEED.stem)).marks()}
     pain = marks[("725", "729")]
@@ -256,7 +254,7 @@ def test_mention_tooltip_and_colour(seeds_site: tuple[GraphStore, Path]) -> None
     assert marks[("77", "92")].attrs["class"].split() == ["mention", "c4", "inferred"]
 
 
-def test_document_links_its_turtle(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_document_links_its_turtle(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = seeds_site
     page = read(site, document_path(SEED.stem))
     turtle = [e.attrs["href"] for e in page.elements if e.attrs.get("type") == "text/turtle"]
@@ -270,7 +268,7 @@ def test_document_links_its_turtle(seeds_site: tuple[GraphStore, Path]) -> None:
     assert anchors == {"palliative care", "self-management", "cancer pain", "focus group", "pain"}
 
 
-def test_unplaced_and_crossing_mentions_are_listed_apart(evil_site: tuple[GraphStore, Path]) -> None:
+def test_unplaced_and_crossing_mentions_are_listed_apart(evil_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = evil_site
     page = read(site, document_path("evil<i>doc"))
     unplaced = page.by_attr("id")["unplaced"]
@@ -338,7 +336,7 @@ def test_segments(spans: list[tuple[int, int]], expected: list[str], rejected: l
     assert sorted((m.begin, m.end) for m in left) == sorted(rejected)
 
 
-def test_resource_page(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_resource_page(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = seeds_site
     page = read(site, resource_path(DBR + "Carbon_dioxide"))
     assert counts(page) == {"mentions": 9, "documents": 1}
@@ -350,7 +348,7 @@ def test_resource_page(seeds_site: tuple[GraphStore, Path]) -> None:
     assert len(co) == 20 and DBR + "Biodiversity" in co and DBR + "Carbon_dioxide" not in co
 
 
-def test_network_nodes_and_edges(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_network_nodes_and_edges(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     store, site = seeds_site
     spec = read(site, "network.html").figure_spec("network")
     nodes = spec["data"][-1]
@@ -379,7 +377,7 @@ def test_network_draws_each_nodes_strongest_edges() -> None:
     assert [(e.a, e.b) for e in strongest(edges, per_node=2)] == [pair for pair in shared if pair != ("x", "w")]
 
 
-def test_every_link_resolves(seeds_site: tuple[GraphStore, Path]) -> None:
+def test_every_link_resolves(seeds_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = seeds_site
     pages = sorted(site.rglob("*.html"))
     assert len(pages) == 1 + 1 + 1 + 1 + 8 + 70  # index, network, two lists, documents, resources
@@ -396,7 +394,7 @@ def test_every_link_resolves(seeds_site: tuple[GraphStore, Path]) -> None:
                 assert fragment in Page(resolved.read_text(encoding="utf-8")).by_attr("id"), target
 
 
-def test_enriched_index_shows_types_and_suspicious_links(enriched_site: tuple[GraphStore, Path]) -> None:
+def test_enriched_index_shows_types_and_suspicious_links(enriched_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = enriched_site
     page = read(site, "index.html")
     assert page.by_attr("id")["enrichment"].text == "5 of 5 resources have a label in the store."
@@ -409,7 +407,7 @@ def test_enriched_index_shows_types_and_suspicious_links(enriched_site: tuple[Gr
     assert first == document_path(SEED.stem) + "#m-118-133"
 
 
-def test_a_redirect_label_clears_a_suspicious_link(tmp_path: Path, seed_store: GraphStore) -> None:
+def test_a_redirect_label_clears_a_suspicious_link(tmp_path: Path, seed_store: EmbeddedStore) -> None:
     seed_store.add(_enrichment())
     redirect = pyoxigraph.NamedNode(DBR + "Self-management")
     seed_store.add(
@@ -433,7 +431,7 @@ def test_a_redirect_label_clears_a_suspicious_link(tmp_path: Path, seed_store: G
     assert page.by_attr("data-count")["suspicious"].text == "0"
 
 
-def test_enriched_tooltip_and_resource_page(enriched_site: tuple[GraphStore, Path]) -> None:
+def test_enriched_tooltip_and_resource_page(enriched_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = enriched_site
     marks = {(m.attrs["data-begin"], m.attrs["data-end"]): m for m in read(site, document_path(SEED.stem)).marks()}
     assert marks[("725", "729")].attrs["title"] == (
@@ -446,7 +444,7 @@ def test_enriched_tooltip_and_resource_page(enriched_site: tuple[GraphStore, Pat
     assert "http://www.wikidata.org/entity/Q81938" in {e.attrs.get("href") for e in page.elements}
 
 
-def test_corpus_text_stays_inert(evil_site: tuple[GraphStore, Path]) -> None:
+def test_corpus_text_stays_inert(evil_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = evil_site
     for path in sorted(site.rglob("*.html")):
         html = path.read_text(encoding="utf-8")
@@ -467,14 +465,14 @@ def test_corpus_text_stays_inert(evil_site: tuple[GraphStore, Path]) -> None:
     assert [e.text for e in page.elements if e.tag == "h1"] == ["evil<i>doc"]
 
 
-def test_javascript_iri_is_not_a_link(evil_site: tuple[GraphStore, Path]) -> None:
+def test_javascript_iri_is_not_a_link(evil_site: tuple[EmbeddedStore, Path]) -> None:
     _, site = evil_site
     page = read(site, resource_path("javascript:window.__pwned=5"))
     assert page.by_attr("class")["sub"].text == "javascript:window.__pwned=5"
     assert all(not e.attrs.get("href", "").startswith("javascript") for e in page.elements)
 
 
-def test_output_folder_is_replaced_only_when_it_is_a_report(tmp_path: Path, seed_store: GraphStore) -> None:
+def test_output_folder_is_replaced_only_when_it_is_a_report(tmp_path: Path, seed_store: EmbeddedStore) -> None:
     site = tmp_path / "site"
     build_report(seed_store, site)
     (site / "documents" / "stale.html").write_text("old", encoding="utf-8")
@@ -490,7 +488,7 @@ def test_output_folder_is_replaced_only_when_it_is_a_report(tmp_path: Path, seed
 
 
 def test_a_failed_build_leaves_the_earlier_report(
-    tmp_path: Path, seed_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, seed_store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = tmp_path / "site"
     build_report(seed_store, site)
@@ -509,7 +507,7 @@ def test_a_failed_build_leaves_the_earlier_report(
 def test_worker_processes_write_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(documents, "PAGE_SIZE", 3)  # three list pages, so both workers get some
     _store_with(tmp_path / "store", SEEDS).close()
-    with GraphStore.open(tmp_path / "store", read_only=True) as store:
+    with EmbeddedStore.open(tmp_path / "store", read_only=True) as store:
         one = build_report(store, tmp_path / "one", workers=1)
         two = build_report(store, tmp_path / "two", workers=2)
     assert one.pages == two.pages == 1 + 1 + 3 + 1 + 8 + 70
@@ -695,7 +693,7 @@ def test_the_browser_harness_sees_errors(browser: Browser, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("page", ["index.html", "network.html"])
 def test_chromium_draws_the_charts_without_errors(
-    browser: Browser, seeds_site: tuple[GraphStore, Path], screenshots: Path, page: str
+    browser: Browser, seeds_site: tuple[EmbeddedStore, Path], screenshots: Path, page: str
 ) -> None:
     _, site = seeds_site
     browser.open(site / page, settle=FIGURES_DRAWN)
@@ -709,7 +707,7 @@ def test_chromium_draws_the_charts_without_errors(
 
 
 def test_chromium_opens_a_document_page_without_errors(
-    browser: Browser, seeds_site: tuple[GraphStore, Path], screenshots: Path
+    browser: Browser, seeds_site: tuple[EmbeddedStore, Path], screenshots: Path
 ) -> None:
     _, site = seeds_site
     browser.open(site / document_path(SEED.stem), settle="true")
@@ -720,7 +718,7 @@ def test_chromium_opens_a_document_page_without_errors(
 
 
 def test_chromium_keeps_corpus_markup_inert(
-    browser: Browser, evil_site: tuple[GraphStore, Path], screenshots: Path
+    browser: Browser, evil_site: tuple[EmbeddedStore, Path], screenshots: Path
 ) -> None:
     _, site = evil_site
     for path in (site / document_path("evil<i>doc"), site / "index.html", site / resource_path(DBR + "Nowhere")):
@@ -748,17 +746,16 @@ def _flatten(part: str | Mark) -> str:
     return "[" + "".join(_flatten(child) for child in part.children) + "]"
 
 
-def _rows(store: GraphStore, sparql: str, **bindings: object) -> list[tuple[str, ...]]:
-    result = store.query(sparql, bindings=bindings, prefixes=PREFIXES)
-    assert isinstance(result, Solutions)
+def _rows(store: EmbeddedStore, sparql: str, **bindings: object) -> list[tuple[str, ...]]:
+    result = store.select(sparql, bindings=bindings, prefixes=PREFIXES)
     return [tuple(term.value for term in row) for row in result.rows]
 
 
-def _count(store: GraphStore, sparql: str) -> int:
+def _count(store: EmbeddedStore, sparql: str) -> int:
     return int(_rows(store, sparql)[0][0])
 
 
-def _text_of(store: GraphStore, doc_id: str) -> str:
+def _text_of(store: EmbeddedStore, doc_id: str) -> str:
     rows = _rows(
         store,
         "SELECT ?id ?text WHERE { GRAPH ?doc { ?doc dcterms:identifier ?id . ?c nif:isString ?text } }",

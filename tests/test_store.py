@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.embedded import EmbeddedStore
 
 G1 = NamedNode("http://example.org/g1")
 G2 = NamedNode("http://example.org/g2")
@@ -20,11 +20,11 @@ def _quads(graph: NamedNode, *values: str) -> list[Quad]:
     return [Quad(NamedNode(f"{graph.value}#s"), P, Literal(v), graph) for v in values]
 
 
-def _values(store: GraphStore, graph: NamedNode) -> set[str]:
+def _values(store: EmbeddedStore, graph: NamedNode) -> set[str]:
     return {q.object.value for q in store.quads(graph)}
 
 
-def test_is_empty_until_a_graph_is_added_and_again_once_it_is_removed(store: GraphStore) -> None:
+def test_is_empty_until_a_graph_is_added_and_again_once_it_is_removed(store: EmbeddedStore) -> None:
     assert store.is_empty()
     store.add(_quads(G1, "v"))
     assert not store.is_empty()
@@ -32,14 +32,14 @@ def test_is_empty_until_a_graph_is_added_and_again_once_it_is_removed(store: Gra
     assert store.is_empty()
 
 
-def test_replace_swaps_a_graph(store: GraphStore) -> None:
+def test_replace_swaps_a_graph(store: EmbeddedStore) -> None:
     store.add(_quads(G1, "old1", "old2") + _quads(G2, "other"))
     store.replace([G1], _quads(G1, "new"))
     assert _values(store, G1) == {"new"}
     assert _values(store, G2) == {"other"}
 
 
-def test_readers_never_see_a_replace_half_done(store: GraphStore) -> None:
+def test_readers_never_see_a_replace_half_done(store: EmbeddedStore) -> None:
     old = [Quad(NamedNode(f"http://example.org/s{i}"), P, Literal("old"), G1) for i in range(3000)]
     new = [Quad(NamedNode(f"http://example.org/s{i}"), P, Literal("new"), G1) for i in range(2000)]
     store.add(old)
@@ -48,8 +48,7 @@ def test_readers_never_see_a_replace_half_done(store: GraphStore) -> None:
 
     def read() -> None:
         while not done.is_set():
-            result = store.query("SELECT ?o WHERE { GRAPH <http://example.org/g1> { ?s ?p ?o } }")
-            assert isinstance(result, Solutions)
+            result = store.select("SELECT ?o WHERE { GRAPH <http://example.org/g1> { ?s ?p ?o } }")
             values = [row[0].value for row in result.rows]
             seen.add((values.count("old"), values.count("new")))
 
@@ -63,13 +62,13 @@ def test_readers_never_see_a_replace_half_done(store: GraphStore) -> None:
     assert _values(store, G1) == {"new"}
 
 
-def test_replace_with_nothing_forgets_the_graph(store: GraphStore) -> None:
+def test_replace_with_nothing_forgets_the_graph(store: EmbeddedStore) -> None:
     store.add(_quads(G1, "x"))
     store.replace([G1], [])
     assert store.graphs() == []
 
 
-def test_replace_takes_hostile_literals_as_data(store: GraphStore) -> None:
+def test_replace_takes_hostile_literals_as_data(store: EmbeddedStore) -> None:
     hostile = '"} } ; DROP ALL ; INSERT DATA { <a> <b> "c'
     store.add(_quads(G2, "keep"))
     store.replace([G1], _quads(G1, hostile))
@@ -77,35 +76,33 @@ def test_replace_takes_hostile_literals_as_data(store: GraphStore) -> None:
     assert _values(store, G2) == {"keep"}
 
 
-def test_query_sees_the_union_of_graphs(store: GraphStore) -> None:
+def test_query_sees_the_union_of_graphs(store: EmbeddedStore) -> None:
     store.add(_quads(G1, "a") + _quads(G2, "b"))
-    result = store.query("SELECT ?o WHERE { ?s <http://example.org/p> ?o } ORDER BY ?o")
-    assert isinstance(result, Solutions)
+    result = store.select("SELECT ?o WHERE { ?s <http://example.org/p> ?o } ORDER BY ?o")
     assert [row[0].value for row in result.rows] == ["a", "b"]
 
 
-def test_query_binds_terms(store: GraphStore) -> None:
+def test_query_binds_terms(store: EmbeddedStore) -> None:
     store.add(_quads(G1, "a", "b"))
-    result = store.query("SELECT ?s ?o WHERE { ?s ?p ?o }", bindings={"o": Literal("b")})
-    assert isinstance(result, Solutions)
+    result = store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", bindings={"o": Literal("b")})
     assert [tuple(t.value for t in row) for row in result.rows] == [("http://example.org/g1#s", "b")]
 
 
-def test_ask_and_construct(store: GraphStore) -> None:
+def test_ask_and_construct(store: EmbeddedStore) -> None:
     store.add(_quads(G1, "a"))
-    assert store.query("ASK { ?s ?p 'a' }") is True
-    triples = list(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))  # type: ignore[arg-type]
+    assert store.ask("ASK { ?s ?p 'a' }") is True
+    triples = list(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
     assert [t.object.value for t in triples] == ["a"]
 
 
-def test_bad_sparql_is_a_query_error(store: GraphStore) -> None:
+def test_bad_sparql_is_a_query_error(store: EmbeddedStore) -> None:
     with pytest.raises(QueryError, match="not valid SPARQL"):
-        store.query("SELEC ?x WHERE {}")
+        store.select("SELEC ?x WHERE {}")
 
 
 def test_read_only_open_of_a_missing_store(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"no store at .*nowhere: load documents first"):
-        GraphStore.open(tmp_path / "nowhere", read_only=True)
+        EmbeddedStore.open(tmp_path / "nowhere", read_only=True)
 
 
 def test_store_held_by_another_process_is_explained(tmp_path: Path) -> None:
@@ -118,13 +115,13 @@ def test_store_held_by_another_process_is_explained(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreError, match="in use by another process"):
-            GraphStore.open(path)
+            EmbeddedStore.open(path)
     finally:
         holder.kill()
         holder.wait()
 
 
-def test_content_hash_and_document_graphs(seed_store: GraphStore) -> None:
+def test_content_hash_and_document_graphs(seed_store: EmbeddedStore) -> None:
     graphs = seed_store.document_graphs(["000_70018b3530a68054", "missing"])
     assert list(graphs) == ["000_70018b3530a68054"]
     assert (seed_store.content_hash(graphs["000_70018b3530a68054"]) or "").startswith("sha256:")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from conftest import DATA, SEEDS
 from graphbuild.validate.checks import ANCHOR_SLICE, DocumentGraph, check_batch
 from graphbuild.cli import app
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.validate.run import validate
 
 CASES = DATA / "validate"
@@ -28,7 +28,7 @@ def load(path: Path, store_dir: Path, *, copies: int = 0) -> Path:
     """A real on-disk store holding a TriG case, or that many copies of it as morphine-NN."""
     text = path.read_text(encoding="utf-8")
     texts = [text.replace("morphine", f"morphine-{i:02}") for i in range(copies)] if copies else [text]
-    with GraphStore.open(store_dir) as store:
+    with EmbeddedStore.open(store_dir) as store:
         for trig in texts:
             store.add(pyoxigraph.parse(trig.encode("utf-8"), format=pyoxigraph.RdfFormat.TRIG))
     return store_dir
@@ -54,14 +54,14 @@ def test_the_seeds_validate_clean(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, "8 documents, 137 mentions checked: no violations\n")
 
 
-def test_seed_store_report(seed_store: GraphStore) -> None:
+def test_seed_store_report(seed_store: EmbeddedStore) -> None:
     report = validate(seed_store)
     assert (report.documents, report.mentions, report.unplaced, report.violations) == (1, 12, 0, ())
     assert report.conforms
 
 
 def test_violation_record(tmp_path: Path) -> None:
-    with GraphStore.open(load(CASES / "anchor-not-slice.trig", tmp_path / "s"), read_only=True) as store:
+    with EmbeddedStore.open(load(CASES / "anchor-not-slice.trig", tmp_path / "s"), read_only=True) as store:
         report = validate(store)
     (violation,) = report.violations
     assert violation.document == "morphine"
@@ -119,7 +119,7 @@ def test_bad_format_and_missing_store(tmp_path: Path) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_batches_and_workers_give_every_violation(tmp_path: Path, workers: int) -> None:
     store_dir = load(CASES / "anchor-not-slice.trig", tmp_path / "s", copies=12)
-    with GraphStore.open(store_dir, read_only=True) as store:
+    with EmbeddedStore.open(store_dir, read_only=True) as store:
         # Two documents (106 triples) a batch: 6 batches, with 2 workers in child processes.
         report = validate(store, workers=workers, batch_triples=120)
     assert (report.documents, report.mentions) == (12, 48)
@@ -132,7 +132,7 @@ def test_graphs_describing_the_same_nodes_are_checked_apart(tmp_path: Path) -> N
     # The same phrases in two graphs: checked together they would have two anchors each.
     text = (CASES / "clean.trig").read_text(encoding="utf-8").split("\ndoc:lactoferrin {")[0]
     copy = text.replace("doc:morphine {", "<https://w3id.org/graphbuild/doc/morphine-copy> {")
-    with GraphStore.open(tmp_path / "s") as store:
+    with EmbeddedStore.open(tmp_path / "s") as store:
         for trig in (text, copy):
             store.add(pyoxigraph.parse(trig.encode("utf-8"), format=pyoxigraph.RdfFormat.TRIG))
         report = validate(store, workers=1)

@@ -16,7 +16,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from graphbuild.enrich.query import Selection
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.protocol import Row, Store
 from graphbuild.model.vocab import (
     DBO,
     ENRICHED_ASPECT,
@@ -62,12 +62,12 @@ class Record:
     found: bool
 
 
-def linked_resources(store: GraphStore) -> list[NamedNode]:
+def linked_resources(store: Store) -> list[NamedNode]:
     """Every resource a stored document links to, in IRI order."""
     return _sorted_iris(_rows(store, _LINKED))
 
 
-def records(store: GraphStore) -> dict[NamedNode, Record]:
+def records(store: Store) -> dict[NamedNode, Record]:
     """The fetch record of every enriched resource."""
     aspects: dict[NamedNode, set[str]] = {}
     languages: dict[NamedNode, set[str]] = {}
@@ -84,7 +84,7 @@ def records(store: GraphStore) -> dict[NamedNode, Record]:
     return {r: Record(frozenset(aspects[r]), frozenset(languages[r]), found.get(r, False)) for r in aspects}
 
 
-def redirect_targets(store: GraphStore) -> list[NamedNode]:
+def redirect_targets(store: Store) -> list[NamedNode]:
     """Pages that enriched resources redirect to (a link to a redirect gains its target), in IRI order."""
     return _sorted_iris(_rows(store, _TARGETS))
 
@@ -112,7 +112,7 @@ def batch_quads(
     return quads
 
 
-def write_batch(store: GraphStore, quads: list[Quad], resources: Sequence[NamedNode], *, replacing: bool) -> None:
+def write_batch(store: Store, quads: list[Quad], resources: Sequence[NamedNode], *, replacing: bool) -> None:
     """One transaction: ``replace`` when earlier fetches of these resources are to go, else ``add``."""
     if replacing:
         store.replace([enrichment_graph(r) for r in resources], quads)
@@ -136,7 +136,5 @@ def _record(
     yield Quad(graph, NamedNode(FOUND), Literal("true" if found else "false", datatype=NamedNode(XSD + "boolean")), meta)
 
 
-def _rows(store: GraphStore, sparql: str) -> list[tuple]:
-    result = store.query(sparql)
-    assert isinstance(result, Solutions)
-    return [tuple(row) for row in result.rows]
+def _rows(store: Store, sparql: str) -> list[Row]:
+    return list(store.select(sparql))

@@ -20,7 +20,7 @@ from graphbuild.enrich.cache import Record, batch_quads, linked_resources, recor
 from graphbuild.enrich.fetch import Answer, FetchError
 from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.protocol import Store
 
 BATCH_SIZE = 50
 _MAX_ROUNDS = 3
@@ -67,7 +67,7 @@ class EnrichReport:
 
 
 def enrich(
-    store: GraphStore,
+    store: Store,
     *,
     source: Source,
     selection: Selection | None = None,
@@ -100,7 +100,7 @@ def enrich(
 
 
 def _run_round(
-    store: GraphStore,
+    store: Store,
     source: Source,
     todo: list[NamedNode],
     selection: Selection,

@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
 from graphbuild.export.parts import PartWriter
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.protocol import Store
 from graphbuild.model.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
 
 # A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
@@ -77,7 +77,7 @@ _EXTENSIONS = {
 
 
 def export(
-    store: GraphStore, output: BinaryIO | Path, *, format: ExportFormat = ExportFormat.TURTLE, document: str | None = None
+    store: Store, output: BinaryIO | Path, *, format: ExportFormat = ExportFormat.TURTLE, document: str | None = None
 ) -> None:
     """Write the whole store, or one document's graph and its metadata, to ``output``.
 
@@ -96,7 +96,7 @@ def export(
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
 
 
-def export_parts(store: GraphStore, folder: Path, *, split: int | None = None, gzip: bool = False) -> list[Path]:
+def export_parts(store: Store, folder: Path, *, split: int | None = None, gzip: bool = False) -> list[Path]:
     """The whole store as N-Quads files for bulk loaders: parts of about ``split`` quads,
     each written whole, so that a document graph never spans two files."""
     with PartWriter(folder, split=split, gzip=gzip) as writer:
@@ -106,7 +106,7 @@ def export_parts(store: GraphStore, folder: Path, *, split: int | None = None, g
     return writer.paths
 
 
-def _selected(store: GraphStore, document: str | None) -> list[tuple[NamedNode, NamedNode | None]]:
+def _selected(store: Store, document: str | None) -> list[tuple[NamedNode, NamedNode | None]]:
     """(graph, subject or None) pairs: one document takes only its own provenance."""
     if document is None:
         return [(graph, None) for graph in store.graphs()]

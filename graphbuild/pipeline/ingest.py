@@ -29,7 +29,7 @@ from graphbuild.pipeline.offsets import place_links
 from graphbuild.workers.processes import in_order, runs_of_files
 from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
 from graphbuild.model.records import Document, Repair, RepairKind, Skipped
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.protocol import Store
 from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
 
 # New documents are written in batches of about this many characters of N-Quads; with two
@@ -100,7 +100,7 @@ Progress = Callable[[Item], None]
 def ingest(
     paths: Iterable[str | Path],
     *,
-    store: GraphStore,
+    store: Store,
     format: InputFormat | None = None,
     base: str = DEFAULT_BASE,
     min_confidence: float | None = None,
@@ -213,7 +213,7 @@ class _Batch:
 class _Writer:
     """Decides per document between skip, add and replace, and batches the adds."""
 
-    def __init__(self, store: GraphStore, *, min_confidence: float | None) -> None:
+    def __init__(self, store: Store, *, min_confidence: float | None) -> None:
         self.store = store
         self.report = IngestReport()
         self.started = datetime.now(timezone.utc)
@@ -335,7 +335,7 @@ def _shown(derived_from: str | None) -> str:
     return unquote(urlsplit(derived_from).path) if derived_from.startswith("file:") else derived_from
 
 
-def delete(ids: Iterable[str], *, store: GraphStore) -> tuple[list[str], list[str]]:
+def delete(ids: Iterable[str], *, store: Store) -> tuple[list[str], list[str]]:
     """Remove documents by id, each with its metadata; returns (deleted, not found)."""
     ids = list(dict.fromkeys(ids))
     graphs: dict[str, NamedNode] = store.document_graphs(ids)

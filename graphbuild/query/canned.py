@@ -20,7 +20,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.store.embedded import GraphStore, QueryResult, Solutions
+from graphbuild.store.protocol import Rows, Store, query_form
 from graphbuild.model.vocab import XSD, expand
 
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
@@ -90,6 +90,8 @@ def parse_query_file(path: Path) -> CannedQuery:
             params.append(_parse_param(header["value"], path, number))
     if not summary:
         raise QueryError(f"{path}:1: a canned query needs a '#+ summary:' header line")
+    if query_form(text) != "SELECT":
+        raise QueryError(f"{path}: a canned query is a SELECT query, not {query_form(text)}")
     return CannedQuery(path.stem, summary, tuple(params), text, path)
 
 
@@ -126,15 +128,10 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     return Literal(value, datatype=NamedNode(XSD + "boolean"))
 
 
-def run(query: CannedQuery, values: dict[str, str], *, store: GraphStore) -> QueryResult:
+def run(query: CannedQuery, values: dict[str, str], *, store: Store) -> Rows:
     """Run a canned query with its parameters bound; parameter columns are left out."""
     bindings = bind(query, values)
-    result = store.query(query.text, bindings=bindings)
-    if not isinstance(result, Solutions) or not bindings:
-        return result
-    keep = [i for i, name in enumerate(result.variables) if name not in bindings]
-    rows = (tuple(row[i] for i in keep) for row in result.rows)
-    return Solutions(tuple(result.variables[i] for i in keep), rows)
+    return store.select(query.text, bindings=bindings).without(bindings)
 
 
 def _iri(name: str, raw: str) -> NamedNode:

@@ -12,7 +12,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from rich.console import Console
 from rich.table import Table
 
-from graphbuild.store.embedded import Solutions
+from graphbuild.store.protocol import Rows
 from graphbuild.model.vocab import XSD, compact
 
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "int", "long", "decimal", "double", "float")}
@@ -26,7 +26,7 @@ class ResultFormat(str, Enum):
     NDJSON = "ndjson"
 
 
-def write_solutions(solutions: Solutions, fmt: ResultFormat, out: TextIO, *, limit: int | None = None) -> int:
+def write_rows(solutions: Rows, fmt: ResultFormat, out: TextIO, *, limit: int | None = None) -> int:
     """Write SELECT results; returns the number of rows written."""
     rows = _limited(solutions.rows, limit)
     writer = {

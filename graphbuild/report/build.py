@@ -17,7 +17,7 @@ from graphbuild.report.gather import Reader
 from graphbuild.report.site import PAGE_SIZE, Site, chunks, list_path, resource_path, staged
 from graphbuild.report.tally import RankedResource, Tally
 from graphbuild.report.tips import Tips
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.protocol import Store
 from graphbuild.model.vocab import OWL, compact
 
 DEFAULT_TOP = 50
@@ -40,7 +40,7 @@ class ReportSummary:
 
 
 def build_report(
-    store: GraphStore,
+    store: Store,
     output: Path,
     *,
     top: int = DEFAULT_TOP,

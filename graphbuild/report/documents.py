@@ -22,7 +22,8 @@ from graphbuild.report.highlight import segments, tokens
 from graphbuild.report.site import DOCUMENTS, PAGE_SIZE, Site, chunks, document_path, list_path, page_name
 from graphbuild.report.tally import Tally
 from graphbuild.report.tips import Tip, Tips
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
+from graphbuild.store.protocol import Store
 
 Progress = Callable[[str, int, int], None]
 Job = tuple[int, Sequence[tuple[str, str]], int, int]  # list page number, its documents, pages, total
@@ -53,7 +54,7 @@ def write_documents(
         report("documents", done, len(listed))
 
 
-def _workers(store: GraphStore, jobs: int) -> int:
+def _workers(store: Store, jobs: int) -> int:
     """Two processes where that pays: a big corpus in a read-only store on disk (a writable
     store may hold writes another process cannot see yet)."""
     if jobs < 4 or not store.read_only or store.location == ":memory:":
@@ -99,7 +100,7 @@ _worker: tuple[Site, Reader, Tips] | None = None
 
 def _start_worker(location: str, folder: Path, store_label: str, generated: str, min_confidence: float) -> None:
     global _worker
-    store = GraphStore.open(Path(location), read_only=True)
+    store = EmbeddedStore.open(Path(location), read_only=True)
     reader = Reader(store, min_confidence=min_confidence)
     _worker = (Site(folder, store=store_label, generated=generated), reader, Tips(reader))
 

@@ -1,7 +1,7 @@
 """What the report reads from the store: the document list, one document at a time, and
 what is known about each resource.
 
-Everything here goes through ``GraphStore``'s public methods over the union of all graphs,
+Everything here goes through ``Store``'s public methods over the union of all graphs,
 so enrichment (labels, types, abstracts, redirects in graphs of their own) shows when it is
 there and is simply absent otherwise. Values reach SPARQL as bound terms only. A mention
 below the minimum confidence is left out; one with no confidence at all is kept.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.query.canned import load_query, run
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.protocol import Rows, Store
 from graphbuild.model.vocab import DBO, GB, ITSRDF, METADATA_GRAPH, NIF, OWL, PROV, RDF, RDFS, sparql_prologue
 
 _LANGUAGES = ("en", "")
@@ -80,7 +80,7 @@ class SuspiciousLink:
 class Reader:
     """The report's reads from one store, with the minimum confidence applied to mentions."""
 
-    def __init__(self, store: GraphStore, *, min_confidence: float = 0.0) -> None:
+    def __init__(self, store: Store, *, min_confidence: float = 0.0) -> None:
         self.store = store
         self.min_confidence = min_confidence
 
@@ -95,7 +95,6 @@ class Reader:
         no label of the resource or of a page redirecting to it), and the first ``limit``,
         most confident first."""
         result = run(load_query("suspicious-links"), {"threshold": repr(self.min_confidence)}, store=self.store)
-        assert isinstance(result, Solutions)
         total = 0
         shown: list[SuspiciousLink] = []
         for doc_id, begin, end, surface, entity, labels, confidence in result.rows:
@@ -147,9 +146,7 @@ class Reader:
 
     def _rows(self, sparql: str, *, resource: str | None = None) -> Iterator[tuple]:
         bindings = {"resource": NamedNode(resource)} if resource is not None else {}
-        result = self.store.query(sparql, bindings=bindings)
-        assert isinstance(result, Solutions)
-        return result.rows
+        return self.store.select(sparql, bindings=bindings).rows
 
 
 def _read_graph(quads: Iterable[Quad]) -> tuple[str, list[Mention]]:

@@ -1,13 +1,24 @@
-"""Opening a store by location: a folder is the embedded Oxigraph store, a URL a SPARQL server."""
+"""Storage: one protocol, two backends, and what lives in the store beside the documents.
+
+    protocol     the ``Store`` protocol and its backend-neutral types (rows, stats)
+    embedded     the on-disk Oxigraph store
+    remote       a SPARQL 1.1 server (Oxigraph server, Virtuoso, Fuseki)
+    sparql_json  SPARQL JSON results into terms, for every server read
+    figures      per-resource figures kept current by every write
+    server       serving an embedded store over HTTP with ``oxigraph serve``
+
+``open_store`` picks the backend from the location: a folder or a URL.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from graphbuild.store.embedded import EmbeddedStore, default_location
+from graphbuild.store.protocol import Rows, Stats, Store
 from graphbuild.store.remote import Endpoints, RemoteStore, is_url
-from graphbuild.store.embedded import GraphStore, default_location
 
-Store = GraphStore | RemoteStore
+__all__ = ["EmbeddedStore", "Endpoints", "RemoteStore", "Rows", "Stats", "Store", "open_store"]
 
 
 def open_store(location: str | Path | None = None, *, read_only: bool = False, endpoints: dict[str, str | None] | None = None) -> Store:
@@ -20,4 +31,4 @@ def open_store(location: str | Path | None = None, *, read_only: bool = False, e
     if is_url(str(location)):
         given = {key: value for key, value in (endpoints or {}).items() if value is not None}
         return RemoteStore.open(Endpoints.guess(str(location), **given))
-    return GraphStore.open(Path(location), read_only=read_only)
+    return EmbeddedStore.open(Path(location), read_only=read_only)

@@ -9,16 +9,17 @@ Values reach that update as bound terms (custom functions), never as query text.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
 from pathlib import Path
 
 import pyoxigraph
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QuerySolutions, QueryTriples, Triple, Variable
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, QueryTriples, Triple, Variable
 
 from graphbuild.errors import QueryError, StoreError
 from graphbuild.model.quads import CONTENT_HASH
-from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH, sparql_prologue
+from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
+from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, int_value, wrong_form
 
 DEFAULT_STORE = Path("graphbuild-store")
 STORE_ENV = "GRAPHBUILD_STORE"
@@ -26,27 +27,7 @@ STORE_ENV = "GRAPHBUILD_STORE"
 _CONTENT_HASH = NamedNode(CONTENT_HASH)
 _OLD = NamedNode(GB + "fn/old")
 _NEW = NamedNode(GB + "fn/new")
-
-
-@dataclass(frozen=True, slots=True)
-class Solutions:
-    """SELECT results: variable names, then rows of terms (None where unbound)."""
-
-    variables: tuple[str, ...]
-    rows: Iterator[tuple[object | None, ...]]
-
-
-QueryResult = Solutions | bool | Iterator[Triple]
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    documents: int
-    mentions: int
-    unplaced: int
-    resources: int
-    quads: int
-    graphs: int
+T = TypeVar("T")
 
 
 def default_location() -> Path:
@@ -54,7 +35,7 @@ def default_location() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
-class GraphStore:
+class EmbeddedStore:
     """A graphbuild store over a pyoxigraph ``Store``."""
 
     # Bulk loads that may run at once (graphbuild.workers.threads): Oxigraph's bulk loader
@@ -67,7 +48,7 @@ class GraphStore:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path | None = None, *, read_only: bool = False) -> GraphStore:
+    def open(cls, path: Path | None = None, *, read_only: bool = False) -> EmbeddedStore:
         """Open (or, unless ``read_only``, create) the on-disk store at ``path``."""
         path = path or default_location()
         if read_only and not path.exists():
@@ -79,10 +60,10 @@ class GraphStore:
         return cls(store, str(path), read_only=read_only)
 
     @classmethod
-    def memory(cls) -> GraphStore:
+    def memory(cls) -> EmbeddedStore:
         return cls(pyoxigraph.Store())
 
-    def __enter__(self) -> GraphStore:
+    def __enter__(self) -> EmbeddedStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,14 +149,40 @@ class GraphStore:
                     found[doc_id] = quad.subject
         return found
 
-    def query(
-        self, sparql: str, *, bindings: dict[str, object] | None = None, prefixes: dict[str, str] | None = None
-    ) -> QueryResult:
-        """Run a SPARQL query over the union of all graphs, ``bindings`` as bound terms."""
+    def select(self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None) -> Rows:
+        result = self._query(sparql, bindings, prefixes)
+        if not isinstance(result, QuerySolutions):
+            raise wrong_form("SELECT", sparql)
+        variables = tuple(v.value for v in result.variables)
+        return Rows(variables, self._streamed(result, variables))
+
+    def ask(self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None) -> bool:
+        result = self._query(sparql, bindings, prefixes)
+        if not isinstance(result, QueryBoolean):
+            raise wrong_form("ASK", sparql)
+        return bool(result)
+
+    def construct(
+        self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None
+    ) -> Iterator[Triple]:
+        result = self._query(sparql, bindings, prefixes)
+        if not isinstance(result, QueryTriples):
+            raise wrong_form("CONSTRUCT or DESCRIBE", sparql)
+        return self._read_errors(iter(result))
+
+    def update(self, sparql: str) -> None:
+        try:
+            self._write(lambda: self._store.update(sparql))
+        except SyntaxError as exc:
+            raise QueryError(f"the update is not valid SPARQL: {exc}") from exc
+
+    def _query(
+        self, sparql: str, bindings: Bindings | None, prefixes: Mapping[str, str] | None
+    ) -> QuerySolutions | QueryBoolean | QueryTriples:
         substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
         try:
-            result = self._store.query(
-                sparql, use_default_graph_as_union=True, substitutions=substitutions, prefixes=prefixes
+            return self._store.query(
+                sparql, use_default_graph_as_union=True, substitutions=substitutions, prefixes=dict(prefixes or {})
             )
         except SyntaxError as exc:
             raise QueryError(f"the query is not valid SPARQL: {exc}") from exc
@@ -183,13 +190,20 @@ class GraphStore:
             raise QueryError(f"the query failed: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
-        if isinstance(result, QuerySolutions):
-            variables = tuple(v.value for v in result.variables)
-            rows = (tuple(solution[v] for v in variables) for solution in result)
-            return Solutions(variables, rows)
-        if isinstance(result, QueryTriples):
-            return iter(result)
-        return bool(result)
+
+    def _streamed(self, solutions: QuerySolutions, variables: tuple[str, ...]) -> Iterator[Row]:
+        for solution in self._read_errors(iter(solutions)):
+            yield tuple(solution[v] for v in variables)
+
+    def _read_errors(self, items: Iterator[T]) -> Iterator[T]:
+        """``items`` with the errors raised while they stream (a failing SERVICE, a store
+        compacting under a reader) turned into graphbuild's."""
+        try:
+            yield from items
+        except RuntimeError as exc:
+            raise QueryError(f"the query failed while its results were read: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
 
     def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(subject, None, None, graph))
@@ -213,14 +227,9 @@ class GraphStore:
 
     def stats(self) -> Stats:
         """Counts over the whole store."""
-        row = next(self._solutions(STATS_QUERY))
-        counts = [int(term.value) if term is not None else 0 for term in row]
+        row = next(iter(self.select(STATS_QUERY)))
+        counts = [int_value(term) for term in row]
         return Stats(*counts[:4], quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
-
-    def _solutions(self, sparql: str) -> Iterator[tuple[object | None, ...]]:
-        result = self.query(sparql)
-        assert isinstance(result, Solutions)
-        return result.rows
 
     def _forget_graph(self, graph: NamedNode) -> None:
         # An emptied graph stays listed in Oxigraph's graph index until removed by name.
@@ -231,20 +240,6 @@ class GraphStore:
             action()
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.location}: {exc}") from exc
-
-
-STATS_QUERY = sparql_prologue() + f"""
-SELECT
-  (COUNT(DISTINCT ?doc) AS ?documents)
-  (COUNT(DISTINCT ?phrase) AS ?mentions)
-  (COUNT(DISTINCT ?annotation) AS ?unplaced)
-  (COUNT(DISTINCT ?resource) AS ?resources)
-WHERE {{
-  {{ GRAPH <{METADATA_GRAPH.value}> {{ ?doc gb:contentHash ?hash }} }}
-  UNION {{ ?phrase a nif:Phrase ; itsrdf:taIdentRef ?resource }}
-  UNION {{ ?annotation a nif:Annotation ; itsrdf:taIdentRef ?resource }}
-}}
-"""
 
 
 def _open_problem(path: Path, exc: OSError) -> str:

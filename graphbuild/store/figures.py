@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from graphbuild.model.records import Document, Link
 from graphbuild.model.vocab import FIGURES_GRAPH, GB, ITSRDF, SCHEMA, XSD
+from graphbuild.store.protocol import Row, Store, Term, float_value, int_value
 
 MENTION_COUNT = NamedNode(GB + "mentionCount")
 DOCUMENT_COUNT = NamedNode(GB + "documentCount")
@@ -54,18 +54,6 @@ SELECT ?e (MAX(?c) AS ?max)
 WHERE {{ ?m <{_IDENT_REF.value}> ?e ; <{_CONFIDENCE.value}> ?c }}
 GROUP BY ?e
 """
-
-
-class FigureStore(Protocol):
-    """What the figures need of a store (``GraphStore`` and ``RemoteStore`` both are one)."""
-
-    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterable[Quad]: ...
-
-    def query(self, sparql: str, *, bindings: dict[str, object] | None = None) -> object: ...
-
-    def replace_subjects(
-        self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad], *, atomic: bool = True
-    ) -> None: ...
 
 
 # One resource's share of one document: (resource IRI, its mention nodes, how many of them
@@ -148,20 +136,20 @@ def _tallies(nodes: Iterable[tuple[set[str], set[float]]]) -> tuple[Tally, ...]:
     return tuple((resource, f.mentions, f.confidences, f.confidence_sum, f.max_confidence) for resource, f in totals.items())
 
 
-def is_current(store: FigureStore) -> bool:
+def is_current(store: Store) -> bool:
     """Whether the figures graph was left complete by the last writer."""
     return any(quad.predicate == UP_TO_DATE for quad in store.quads(FIGURES_GRAPH, subject=FIGURES_GRAPH))
 
 
-def rebuild(store: FigureStore, *, mark_current: bool = True) -> int:
+def rebuild(store: Store, *, mark_current: bool = True) -> int:
     """Recompute every resource's figures from the mentions in the store; returns how many."""
     figures: dict[str, _Figures] = {}
     for entity, mentions, confidences, total, highest in _rows(store, _MENTIONS_QUERY):
-        figures[entity.value] = _Figures(
-            int(mentions.value), 0, int(confidences.value), _float(total) or 0.0, _float(highest)
+        figures[_iri(entity)] = _Figures(
+            int_value(mentions), 0, int_value(confidences), float_value(total) or 0.0, float_value(highest)
         )
     for entity, documents in _rows(store, _DOCUMENTS_QUERY):
-        figures.setdefault(entity.value, _Figures()).documents = int(documents.value)
+        figures.setdefault(_iri(entity), _Figures()).documents = int_value(documents)
     old = [quad.subject for quad in store.quads(FIGURES_GRAPH)]
     quads = _quads(figures.items())
     store.replace_subjects(FIGURES_GRAPH, list(dict.fromkeys(old)), quads + ([_MARKER] if mark_current else []))
@@ -204,7 +192,7 @@ class FiguresKeeper:
     the documents written and replaced; ``commit()`` once they are all in the store.
     """
 
-    def __init__(self, store: FigureStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._delta = Totals()
         self._open = False
@@ -268,7 +256,7 @@ class FiguresKeeper:
 
     def _stored_max(self, entity: str) -> float | None:
         rows = _rows(self.store, _MAX_QUERY, e=NamedNode(entity))
-        return _float(rows[0][1]) if rows else None
+        return float_value(rows[0][1]) if rows else None
 
 
 def _combined(current: _Figures, delta: _Figures) -> _Figures:
@@ -321,13 +309,15 @@ def _set(figures: _Figures, predicate: NamedNode, value: Literal) -> None:
         figures.max_confidence = float(value.value)
 
 
-def _rows(store: FigureStore, sparql: str, **bindings: object) -> list[tuple]:
-    result = store.query(sparql, bindings=bindings or None)
-    return [row for row in result.rows if row[0] is not None]  # type: ignore[attr-defined]
+def _rows(store: Store, sparql: str, **bindings: NamedNode) -> list[Row]:
+    # An aggregate over no mention still gives one row, unbound.
+    return [row for row in store.select(sparql, bindings=bindings) if row[0] is not None]
 
 
-def _float(term: object) -> float | None:
-    return float(term.value) if term is not None else None  # type: ignore[attr-defined]
+def _iri(term: Term | None) -> str:
+    if not isinstance(term, NamedNode):
+        raise TypeError(f"expected an IRI, got {term!r}")
+    return term.value
 
 
 def _max(a: float | None, b: float | None) -> float | None:

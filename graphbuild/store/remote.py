@@ -14,23 +14,23 @@ there has been validated and a literal escaped, so a value can never become synt
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pyoxigraph
 import requests
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.store.embedded import STATS_QUERY, QueryResult, Solutions, Stats
+from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, int_value, query_form, wrong_form
+from graphbuild.store.sparql_json import decode_ask, decode_select
 from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
 
 _TIMEOUT = 120
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # Subjects per update request when replacing many (the figures graph): servers cap a request.
 _SUBJECTS_PER_UPDATE = 200
 
@@ -72,7 +72,7 @@ def is_url(location: object) -> bool:
 
 
 class RemoteStore:
-    """The methods of ``GraphStore``, over the SPARQL protocol and the Graph Store Protocol."""
+    """The methods of ``EmbeddedStore``, over the SPARQL protocol and the Graph Store Protocol."""
 
     read_only = False
     # Graph Store PUTs go one after another, in the caller's thread.
@@ -88,7 +88,7 @@ class RemoteStore:
     @classmethod
     def open(cls, endpoints: Endpoints) -> RemoteStore:
         store = cls(endpoints)
-        store.query("ASK { }")  # fail early, with the endpoint's own words, if it is not there
+        store.ask("ASK { }")  # fail early, with the endpoint's own words, if it is not there
         return store
 
     def __enter__(self) -> RemoteStore:
@@ -102,10 +102,10 @@ class RemoteStore:
 
     def content_hash(self, graph: NamedNode) -> str | None:
         rows = self._rows(f"SELECT ?h WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ ?g <{GB}contentHash> ?h }} }}", g=graph)
-        return rows[0][0].value if rows and rows[0][0] is not None else None
+        return rows[0][0].value if rows and isinstance(rows[0][0], Literal) else None
 
     def has_graph(self, graph: NamedNode) -> bool:
-        return bool(self.query("ASK { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph}))
+        return self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph})
 
     def is_empty(self) -> bool:
         # Other clients may write to a server while we do: never assume it empty.
@@ -159,25 +159,35 @@ class RemoteStore:
                 found[doc_id] = rows[0][0]
         return found
 
-    def query(
-        self, sparql: str, *, bindings: dict[str, object] | None = None, prefixes: dict[str, str] | None = None
-    ) -> QueryResult:
+    def select(self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None) -> Rows:
+        text = self._text(sparql, bindings, prefixes)
+        if query_form(text) != "SELECT":
+            raise wrong_form("SELECT", text)
+        return decode_select(self._request(text))
+
+    def ask(self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None) -> bool:
+        text = self._text(sparql, bindings, prefixes)
+        if query_form(text) != "ASK":
+            raise wrong_form("ASK", text)
+        return decode_ask(self._request(text))
+
+    def construct(
+        self, sparql: str, *, bindings: Bindings | None = None, prefixes: Mapping[str, str] | None = None
+    ) -> Iterator[Triple]:
+        text = self._text(sparql, bindings, prefixes)
+        if query_form(text) not in ("CONSTRUCT", "DESCRIBE"):
+            raise wrong_form("CONSTRUCT or DESCRIBE", text)
+        return iter(self._triples(text))
+
+    def update(self, sparql: str) -> None:
+        self._update(sparql)
+
+    @staticmethod
+    def _text(sparql: str, bindings: Bindings | None, prefixes: Mapping[str, str] | None) -> str:
         text = with_values(sparql, bindings or {})
         if prefixes:
             text = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + text
-        kind = _query_kind(text)
-        if kind in ("CONSTRUCT", "DESCRIBE"):
-            return iter(self._triples(text))
-        body = self._request(text, accept="application/sparql-results+json")
-        if "boolean" in body:
-            return bool(body["boolean"])
-        variables = tuple(body["head"]["vars"])
-        if variables == ("__ASK_RETVAL",):
-            # Virtuoso answers some ASKs as a one-cell SELECT.
-            bindings = body["results"]["bindings"]
-            return bool(bindings) and bindings[0]["__ASK_RETVAL"]["value"] not in ("0", "false")
-        rows = (tuple(_term(binding.get(v)) for v in variables) for binding in body["results"]["bindings"])
-        return Solutions(variables, rows)
+        return text
 
     def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
         if graph is not None and subject is not None:
@@ -206,23 +216,24 @@ class RemoteStore:
 
     def stats(self) -> Stats:
         rows = self._rows(STATS_QUERY)
-        counts = [int(term.value) if term is not None else 0 for term in rows[0]] if rows else [0, 0, 0, 0]
+        counts = [int_value(term) for term in rows[0]] if rows else [0, 0, 0, 0]
         graphs = self.graphs()
         quads = 0
         for graph in graphs:
             counted = self._rows("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph)
-            quads += int(counted[0][0].value)
+            quads += int_value(counted[0][0])
         return Stats(*counts[:4], quads=quads, graphs=len(graphs))
 
     def quad_count(self) -> int:
         return self.stats().quads
 
-    def _rows(self, sparql: str, **bindings: object) -> list[tuple[Any, ...]]:
-        result = self.query(sparql, bindings=bindings)
-        assert isinstance(result, Solutions)
-        return list(result.rows)
+    def optimize(self) -> None:
+        raise StoreError(f"{self.location} is a SPARQL server: it manages its own storage (optimize works on an embedded store)")
 
-    def _request(self, text: str, *, accept: str) -> dict[str, Any]:
+    def _rows(self, sparql: str, **bindings: NamedNode | Literal) -> list[Row]:
+        return list(self.select(sparql, bindings=bindings))
+
+    def _request(self, text: str) -> dict[str, Any]:
         client = SPARQLWrapper(self.endpoints.query)
         client.setMethod(POST)
         client.setReturnFormat(JSON)
@@ -231,11 +242,14 @@ class RemoteStore:
             client.setCredentials(self.endpoints.user, self.endpoints.password or "")
         client.setQuery(text)
         try:
-            return client.queryAndConvert()  # type: ignore[return-value]
+            answer = client.queryAndConvert()
         except SPARQLWrapperException as exc:
             raise QueryError(f"{self.endpoints.query} refused the query: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot reach {self.endpoints.query}: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise StoreError(f"{self.endpoints.query} did not answer in SPARQL JSON results")
+        return answer
 
     def _triples(self, text: str) -> list[Triple]:
         response = self._post(self.endpoints.query, data={"query": text}, headers={"Accept": "application/n-triples"})
@@ -298,7 +312,7 @@ class RemoteStore:
         return response
 
 
-def with_values(sparql: str, bindings: dict[str, object]) -> str:
+def with_values(sparql: str, bindings: Bindings) -> str:
     """``sparql`` with ``bindings`` as a VALUES block at the top of its first WHERE group."""
     if not bindings:
         return sparql
@@ -313,32 +327,10 @@ def with_values(sparql: str, bindings: dict[str, object]) -> str:
     return sparql[: match.end()] + block + sparql[match.end() :]
 
 
-def _serialised(term: object) -> str:
+def _serialised(term: NamedNode | Literal) -> str:
     if not isinstance(term, (NamedNode, Literal)):
         raise QueryError(f"cannot bind {term!r}: only IRIs and literals")
     return str(term)
-
-
-def _query_kind(text: str) -> str:
-    searchable = re.sub(r"(?m)#.*$", "", text)
-    searchable = re.sub(r"(?i)\b(PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)", "", searchable)
-    match = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", searchable)
-    return match.group(1).upper() if match else "SELECT"
-
-
-def _term(binding: dict[str, str] | None) -> object | None:
-    if binding is None:
-        return None
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return NamedNode(value)
-    if kind == "bnode":
-        return BlankNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, language=binding["xml:lang"])
-    # Virtuoso says "typed-literal" where SPARQL 1.1 says "literal" with a datatype.
-    datatype = binding.get("datatype", _XSD_STRING)
-    return Literal(value, datatype=NamedNode(datatype))
 
 
 def _by_graph(quads: Iterable[Quad]) -> dict[str, list[Triple]]:

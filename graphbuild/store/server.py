@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graphbuild.errors import GraphbuildError, StoreError
 from graphbuild.store.remote import is_url
-from graphbuild.store.embedded import GraphStore
+from graphbuild.store.embedded import EmbeddedStore
 
 DEFAULT_BIND = "127.0.0.1:7878"
 
@@ -50,7 +50,7 @@ def _check_store(location: Path, *, read_only: bool) -> None:
     if read_only and not location.exists():
         raise StoreError(f"no store at {location}: load documents first with `graphbuild ingest PATH --store {location}`")
     if not read_only:
-        GraphStore.open(location).close()
+        EmbeddedStore.open(location).close()
 
 
 def _oxigraph_binary() -> str:

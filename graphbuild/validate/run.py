@@ -19,7 +19,7 @@ from itertools import chain
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, DocumentGraph, Violation, check_batch, count_typed
-from graphbuild.store.embedded import GraphStore, Solutions
+from graphbuild.store.protocol import Rows, Store
 from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
@@ -60,7 +60,7 @@ class ValidationReport:
         return f"{checked} checked: {_plural(len(self.violations), 'violation')} in {_plural(documents, 'document')}"
 
 
-def validate(store: GraphStore, *, workers: int | None = None, batch_triples: int = _BATCH_TRIPLES) -> ValidationReport:
+def validate(store: Store, *, workers: int | None = None, batch_triples: int = _BATCH_TRIPLES) -> ValidationReport:
     """Check every document graph in ``store``.
 
     ``workers`` processes check batches in parallel (default: one per CPU); a store that
@@ -130,10 +130,9 @@ def _run(batches: Iterator[list[DocumentGraph]], workers: int) -> Iterator[list[
             yield future.result()
 
 
-def _document_graphs(store: GraphStore) -> Iterator[DocumentGraph]:
+def _document_graphs(store: Store) -> Iterator[DocumentGraph]:
     # A SELECT over GRAPH ?g streams the names, where store.graphs() builds a sorted list.
-    names = store.query("SELECT ?g WHERE { GRAPH ?g { } }")
-    assert isinstance(names, Solutions)
+    names = store.select("SELECT ?g WHERE { GRAPH ?g { } }")
     for (name,) in names.rows:
         if not isinstance(name, NamedNode) or name == METADATA_GRAPH:
             continue
