@@ -16,7 +16,8 @@ from graphbuild.store import Store, open_store
 from graphbuild.cli import app
 from graphbuild.export.rdf import ExportFormat, export
 from graphbuild.store.figures import is_current
-from graphbuild.pipeline.ingest import delete, ingest
+from graphbuild.pipeline.delete import delete
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.store.remote import Endpoints, RemoteStore, with_values
 from graphbuild.store.embedded import EmbeddedStore

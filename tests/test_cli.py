@@ -269,7 +269,7 @@ def test_optimize_keeps_every_quad(store_dir: Path) -> None:
 
 
 def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "OPTIMIZE_TIP_FROM", 1)
+    monkeypatch.setattr(cli.build, "OPTIMIZE_TIP_FROM", 1)
     store = tmp_path / "store"
     result = gb("ingest", SEED, "--store", store)
     assert result.exit_code == 0

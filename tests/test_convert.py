@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from conftest import DATA, SEED, SEEDS
 from graphbuild.pipeline import convert as convert_module
-from graphbuild.pipeline import ingest as ingest_module
+from graphbuild.pipeline import prepare as prepare_module
 from graphbuild.store import open_store
 from graphbuild.cli import app
 from graphbuild.pipeline.convert import convert
@@ -31,8 +31,9 @@ def _quads(paths: list[Path]) -> list[pyoxigraph.Quad]:
 
 
 def test_convert_writes_what_ingest_stores(tmp_path: Path) -> None:
-    report, paths = convert([SEEDS], output=tmp_path / "out", split=400, gzip=True)
-    assert (report.loaded, report.empty, report.mentions) == (8, 1, 137)
+    report = convert([SEEDS], output=tmp_path / "out", split=400, gzip=True)
+    paths = report.files
+    assert (report.written, report.empty, report.mentions) == (8, 1, 137)
     assert len(paths) > 1 and all(p.name.endswith(".nq.gz") for p in paths)
     with EmbeddedStore.open(tmp_path / "store") as store:
         ingest([SEEDS], store=store)
@@ -45,7 +46,7 @@ def test_convert_writes_what_ingest_stores(tmp_path: Path) -> None:
 
 
 def test_no_document_spans_two_files(tmp_path: Path) -> None:
-    _, paths = convert([SEEDS], output=tmp_path / "out", split=1)
+    paths = convert([SEEDS], output=tmp_path / "out", split=1).files
     graphs_per_file = [{q.graph_name.value for q in _quads([p])} for p in paths]
     documents = [g for graphs in graphs_per_file for g in graphs if "/doc/" in g]
     assert len(documents) == len(set(documents)) == 8
@@ -87,15 +88,16 @@ def _without_run(paths: list[Path]) -> list[str]:
 def test_two_processes_write_what_one_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split: int | None) -> None:
     corpus = _mixed_corpus(tmp_path / "corpus")
     # Runs of two files, so that the second process has every other run to prepare.
-    monkeypatch.setattr(ingest_module, "_RUN_FILES", 2)
-    monkeypatch.setattr(ingest_module, "_CHUNK", 3)
+    monkeypatch.setattr(prepare_module, "_RUN_FILES", 2)
+    monkeypatch.setattr(prepare_module, "_CHUNK", 3)
     written = {}
     for processes in (1, 2):
         monkeypatch.setattr(convert_module, "PROCESSES", processes)
         written[processes] = convert([corpus], output=tmp_path / f"out-{processes}", split=split)
-    (one, one_paths), (two, two_paths) = written[1], written[2]
-    assert (two.loaded, two.failed, two.empty, two.mentions) == (one.loaded, one.failed, one.empty, one.mentions)
-    assert (two.loaded, two.failed, two.empty) == (8 + 3 + 1, 3, 1)
+    one, two = written[1], written[2]
+    one_paths, two_paths = one.files, two.files
+    assert (two.written, two.failed, two.empty, two.mentions) == (one.written, one.failed, one.empty, one.mentions)
+    assert (two.written, two.failed, two.empty) == (8 + 3 + 1, 3, 1)
     assert [str(e) for e in two.errors] == [str(e) for e in one.errors]
     assert [e.path for e in two.errors] == [str(corpus / f"b-{n}") for n in ["confidence_above_1.txt", "invalid_utf8_line3.txt", "iri_with_gt.txt"]]
     assert [p.name for p in two_paths] == [p.name for p in one_paths]

@@ -234,7 +234,7 @@ def test_a_server_stopped_mid_run_keeps_the_good_batches(tmp_path: Path) -> None
         with start_oxigraph(tmp_path / "oxigraph") as server:
             server.load(FIXTURE)
 
-            def stop_after_first_batch(done: int, total: int) -> None:
+            def stop_after_first_batch(stage: str, done: int, total: int | None) -> None:
                 progress.append((done, total))
                 server.stop()
 

@@ -11,9 +11,10 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from conftest import DATA, SEED, SEEDS
-from graphbuild.store.figures import FiguresKeeper, graph_tally, is_current, rebuild, tally
-from graphbuild.pipeline.ingest import delete, ingest
-from graphbuild.model.quads import document_graph
+from graphbuild.store.figures import FiguresKeeper, is_current, rebuild, shares, stored_shares
+from graphbuild.pipeline.delete import delete
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.model.quads import document_quads
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.model.records import Document, Link
@@ -65,8 +66,8 @@ def test_a_documents_tally_matches_its_graph(path: Path) -> None:
     assert documents
     for doc in documents:
         placed = replace(doc, links=place_links(doc.text, doc.links))
-        graph = document_graph(placed, base=DEFAULT_BASE)
-        assert sorted(tally(placed)) == sorted(graph_tally(graph.quads))
+        graph = document_quads(placed, base=DEFAULT_BASE)
+        assert sorted(shares(placed)) == sorted(stored_shares(graph.quads))
 
 
 def test_two_links_on_one_span_count_as_one_node_per_resource() -> None:
@@ -76,7 +77,7 @@ def test_two_links_on_one_span_count_as_one_node_per_resource() -> None:
         Link("Pain", DBR + "Ache", 0.9, 0, 4),
         Link("pain", DBR + "Pain", None, 9, 13),
     ))
-    by_resource = {resource: rest for resource, *rest in tally(doc)}
+    by_resource = {resource: rest for resource, *rest in shares(doc)}
     # The span 0-4 is one node with both resources and all three confidences, as in RDF.
     mentions, confidences, total, _ = by_resource[DBR + "Pain"]
     assert (mentions, confidences, total) == (2, 3, pytest.approx(2.1))

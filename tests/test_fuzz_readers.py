@@ -21,7 +21,7 @@ from pyoxigraph import NamedNode, Quad
 
 from graphbuild.errors import InputError
 from graphbuild.pipeline.ingest import ingest
-from graphbuild.model.quads import document_graph
+from graphbuild.model.quads import document_quads
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_source
 from graphbuild.model.records import Document, Skipped
@@ -182,7 +182,7 @@ def test_ingested_documents_are_whole_or_absent(fmt: InputFormat, data: st.DataO
         wanted: dict[str, set[str]] = {}
         for document in documents:
             try:
-                graph = document_graph(
+                graph = document_quads(
                     replace(document, links=place_links(document.text, document.links)), base=DEFAULT_BASE
                 )
             except ValueError:

@@ -11,7 +11,8 @@ from pyoxigraph import NamedNode
 from conftest import SEED, SEED_NIF
 import graphbuild.pipeline.ingest as ingest_module
 from graphbuild.store.figures import is_current
-from graphbuild.pipeline.ingest import delete, ingest
+from graphbuild.pipeline.delete import delete
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import document_iri
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue

@@ -10,7 +10,7 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import DATA, ROOT, SEED
-from graphbuild.model.quads import document_graph, document_iri, provenance_nquads, run_iri
+from graphbuild.model.quads import document_quads, document_iri, provenance_nquads, run_iri
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.readers.summary import parse_summary
@@ -33,20 +33,20 @@ def _as_rdflib(quads: tuple) -> rdflib.Graph:
 
 
 def test_seed_graph_matches_golden_file() -> None:
-    graph = document_graph(_seed(), base=DEFAULT_BASE)
+    graph = document_quads(_seed(), base=DEFAULT_BASE)
     assert len(graph.quads) == 146
     golden = rdflib.Graph().parse(GOLDEN, format="turtle")
     assert isomorphic(_as_rdflib(graph.quads), golden)
 
 
 def test_all_quads_live_in_the_document_graph() -> None:
-    graph = document_graph(_seed(), base=DEFAULT_BASE)
+    graph = document_quads(_seed(), base=DEFAULT_BASE)
     assert {q.graph_name.value for q in graph.quads} == {graph.iri}
     assert graph.iri != METADATA_GRAPH.value
 
 
 def test_same_input_gives_same_quads_and_hash() -> None:
-    first, second = document_graph(_seed(), base=DEFAULT_BASE), document_graph(_seed(), base=DEFAULT_BASE)
+    first, second = document_quads(_seed(), base=DEFAULT_BASE), document_quads(_seed(), base=DEFAULT_BASE)
     assert first.quads == second.quads
     assert first.content_hash == second.content_hash
 
@@ -54,7 +54,7 @@ def test_same_input_gives_same_quads_and_hash() -> None:
 def test_hash_follows_content() -> None:
     doc = _seed()
     changed = replace(doc, links=doc.links[:-1])
-    assert document_graph(doc, base=DEFAULT_BASE).content_hash != document_graph(changed, base=DEFAULT_BASE).content_hash
+    assert document_quads(doc, base=DEFAULT_BASE).content_hash != document_quads(changed, base=DEFAULT_BASE).content_hash
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_document_iri_is_percent_encoded(doc_id: str, iri: str) -> None:
 
 def test_mention_iris_use_rfc5147_offsets_in_code_points() -> None:
     doc = Document("d", "Zürich is in Switzerland.", (Link("Switzerland", "http://dbpedia.org/resource/Switzerland", 0.9, 13, 24),))
-    graph = document_graph(doc, base="http://example.org/")
+    graph = document_quads(doc, base="http://example.org/")
     subjects = {q.subject.value for q in graph.quads}
     assert subjects == {"http://example.org/d", "http://example.org/d#char=0,25", "http://example.org/d#char=13,24"}
     assert (graph.mentions, graph.unplaced) == (1, 0)
@@ -79,7 +79,7 @@ def test_mention_iris_use_rfc5147_offsets_in_code_points() -> None:
 
 def test_unplaced_links_are_numbered_annotations() -> None:
     links = (Link("x", "http://dbpedia.org/resource/X", 0.5), Link("y", "http://dbpedia.org/resource/Y", None))
-    graph = document_graph(Document("d", "no match here", links), base="http://example.org/")
+    graph = document_quads(Document("d", "no match here", links), base="http://example.org/")
     topics = sorted(q.object.value for q in graph.quads if q.predicate.value.endswith("#topic"))
     assert topics == ["http://example.org/d#annotation-1", "http://example.org/d#annotation-2"]
     assert (graph.mentions, graph.unplaced) == (0, 2)
@@ -109,7 +109,7 @@ PINNED_HASHES = [
 def test_content_hashes_do_not_drift(path: str, doc_id: str, digest: str) -> None:
     docs = {d.id: d for d in read_documents([ROOT / path]) if isinstance(d, Document)}
     doc = docs[doc_id]
-    graph = document_graph(replace(doc, links=place_links(doc.text, doc.links)), base=DEFAULT_BASE)
+    graph = document_quads(replace(doc, links=place_links(doc.text, doc.links)), base=DEFAULT_BASE)
     assert graph.content_hash == f"sha256:{digest}"
 
 
@@ -118,8 +118,8 @@ def test_an_invalid_iri_is_refused_every_time() -> None:
     good = Document("d", "text", (Link("t", "http://dbpedia.org/resource/A_b", 0.5, 0, 1),))
     for _ in range(2):  # checked IRIs are remembered; refused ones must not be
         with pytest.raises(ValueError, match="not a valid IRI: 'http://dbpedia.org/resource/A b'"):
-            document_graph(bad, base=DEFAULT_BASE)
-        assert document_graph(good, base=DEFAULT_BASE).mentions == 1
+            document_quads(bad, base=DEFAULT_BASE)
+        assert document_quads(good, base=DEFAULT_BASE).mentions == 1
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_provenance_names_the_resolved_source_file(tmp_path: Path, relative: str
     os.symlink(tmp_path / "real" / "doc.txt", tmp_path / "doc-link.txt")
     monkeypatch.chdir(tmp_path)
     started = datetime(2024, 1, 2, tzinfo=timezone.utc)
-    graph = document_graph(Document("d", "text"), base=DEFAULT_BASE)
+    graph = document_quads(Document("d", "text"), base=DEFAULT_BASE)
     metadata = provenance_nquads(graph, source=relative, run=run_iri(started), at=started)
     derived = [line for line in metadata.splitlines() if "wasDerivedFrom" in line]
     assert derived == [

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SEEDS
 from graphbuild.errors import InputError
-from graphbuild.pipeline.ingest import Prepared, prepared
+from graphbuild.pipeline.prepare import Prepared, prepared
 from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
 from graphbuild.workers.transfer import OUT_OF_BAND, dumps, loads
 

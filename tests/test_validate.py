@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import DATA, SEEDS
-from graphbuild.validate.checks import ANCHOR_SLICE, DocumentGraph, check_batch
+from graphbuild.validate.checks import ANCHOR_SLICE, StoredDocument, check_batch
 from graphbuild.cli import app
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.validate.run import validate
@@ -146,14 +146,14 @@ def test_shapes_accept_non_negative_integer_before_any_store() -> None:
     )
     datatypes = {q.object.datatype.value for q in quads if q.predicate.value == NIF + "beginIndex"}
     assert datatypes == {"http://www.w3.org/2001/XMLSchema#nonNegativeInteger"}
-    assert check_batch([DocumentGraph(DOC + "morphine", "morphine", quads)]) == []
+    assert check_batch([StoredDocument(DOC + "morphine", "morphine", quads)]) == []
 
 
 def test_shapes_reject_an_offset_of_another_datatype() -> None:
     text = (CASES / "clean.trig").read_text(encoding="utf-8").replace("nif:endIndex 26 ;", 'nif:endIndex "26" ;')
     quads = tuple(pyoxigraph.parse(text.encode("utf-8"), format=pyoxigraph.RdfFormat.TRIG))
     morphine = tuple(q for q in quads if q.graph_name == pyoxigraph.NamedNode(DOC + "morphine"))
-    (violation,) = check_batch([DocumentGraph(DOC + "morphine", "morphine", morphine)])
+    (violation,) = check_batch([StoredDocument(DOC + "morphine", "morphine", morphine)])
     assert (violation.focus, violation.path, violation.values) == (
         DOC + "morphine#char=15,26",
         NIF + "endIndex",

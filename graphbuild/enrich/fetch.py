@@ -20,16 +20,18 @@ import threading
 import time
 import urllib.error
 from collections.abc import Mapping, Sequence
+
+from pyoxigraph import NamedNode
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode
 from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
-from graphbuild.enrich.query import Row, Term
+from graphbuild.enrich.query import Row
 from graphbuild.errors import EnrichError
+from graphbuild.store.sparql_json import decode_term
 
 DEFAULT_ENDPOINT = "https://dbpedia.org/sparql"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -221,25 +223,10 @@ def parse_results(body: bytes) -> list[Row]:
     rows = []
     for binding in bindings:
         try:
-            rows.append({name: _term(value) for name, value in binding.items()})
+            rows.append({name: decode_term(value) for name, value in binding.items()})
         except (ValueError, KeyError, TypeError):
             continue
     return rows
-
-
-def _term(value: Mapping[str, str]) -> Term:
-    kind, text = value["type"], value["value"]
-    if kind == "uri":
-        return NamedNode(text)
-    if kind in ("literal", "typed-literal"):
-        if "xml:lang" in value:
-            return Literal(text, language=value["xml:lang"])
-        if "datatype" in value:
-            return Literal(text, datatype=NamedNode(value["datatype"]))
-        return Literal(text)
-    if kind == "bnode":
-        return BlankNode(text) if text.isalnum() else BlankNode()
-    raise ValueError(f"unknown term type {kind!r}")
 
 
 def _retry_after(value: str | None) -> float | None:

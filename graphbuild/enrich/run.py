@@ -21,12 +21,13 @@ from graphbuild.enrich.fetch import Answer, FetchError
 from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
 from graphbuild.store.protocol import Store
+from graphbuild.progress import Progress
+from graphbuild.text import plural
 
 BATCH_SIZE = 50
 _MAX_ROUNDS = 3
 _MAX_PAGES = 50
 
-Progress = Callable[[int, int], None]
 
 
 class Source(Protocol):
@@ -64,6 +65,15 @@ class EnrichReport:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def summary(self, source: str) -> str:
+        """The one line that sums the run up; ``source`` names where it fetched from."""
+        followed = f"{plural(self.targets, 'redirect target')} followed; " if self.targets else ""
+        return (
+            f"{plural(self.enriched, 'resource')} enriched, {self.cached:,} already cached, "
+            f"{self.not_found:,} not found, {self.failed:,} failed ({followed}{plural(self.requests, 'request')} "
+            f"to {source})"
+        )
 
 
 def enrich(
@@ -130,7 +140,7 @@ def _run_round(
             report.failures.append(str(exc))
             return False
         if progress is not None:
-            progress(written, len(todo))
+            progress("resources", written, len(todo))
     return True
 
 

@@ -2,7 +2,7 @@
 
 Every quad of a document lives in the document's own named graph, whose name is the
 document IRI; provenance about that graph goes to the metadata graph. Quads are built as
-N-Quads text: the store's bulk loader takes it at full speed, and ``DocumentGraph.quads``
+N-Quads text: the store's bulk loader takes it at full speed, and ``DocumentQuads.quads``
 parses it back into pyoxigraph terms where objects are wanted.
 """
 
@@ -70,7 +70,7 @@ _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentGraph:
+class DocumentQuads:
     """A document's graph as N-Quads text, with what the store needs to decide and report."""
 
     iri: str
@@ -99,7 +99,7 @@ def enrichment_graph(resource: NamedNode) -> NamedNode:
     return NamedNode(f"{ENRICHMENT_GRAPH.value}?resource={quote(resource.value, safe=':/()!$*+,;=@~')}")
 
 
-def document_graph(doc: Document, *, base: str) -> DocumentGraph:
+def document_quads(doc: Document, *, base: str) -> DocumentQuads:
     """All quads of one document, in one named graph, and their content hash.
 
     Raises ValueError when a link's IRI cannot be written (readers validate IRIs).
@@ -108,11 +108,11 @@ def document_graph(doc: Document, *, base: str) -> DocumentGraph:
     lines, placed = _document_lines(doc, iri)
     text = "".join(lines)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return DocumentGraph(iri, text, f"sha256:{digest}", placed, len(doc.links) - placed)
+    return DocumentQuads(iri, text, f"sha256:{digest}", placed, len(doc.links) - placed)
 
 
 def provenance_nquads(
-    graph: DocumentGraph, *, source: str, run: NamedNode, at: datetime, min_confidence: float | None = None
+    graph: DocumentQuads, *, source: str, run: NamedNode, at: datetime, min_confidence: float | None = None
 ) -> str:
     """Metadata-graph N-Quads that say where a document graph came from, and how it was filtered."""
     s, g = f"<{graph.iri}>", f"<{METADATA_GRAPH.value}>"

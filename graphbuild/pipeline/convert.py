@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from graphbuild.store.figures import Totals
 from graphbuild.export.parts import PartWriter
-from graphbuild.pipeline.ingest import IngestReport, Prepared, Progress, prepared
-from graphbuild.model.quads import DocumentGraph, provenance_nquads, run_iri, run_nquads
-from graphbuild.readers import InputFormat
+from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, run_nquads
 from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.pipeline.prepare import FilesDone, Prepared, RunReport, prepared, source_of
+from graphbuild.progress import Progress
+from graphbuild.readers import InputFormat, find_sources
+from graphbuild.store.figures import Totals
+from graphbuild.text import plural
+
+__all__ = ["ConvertReport", "convert"]
 
 # Preparing processes: with no store to feed, reading and quad building take both cores
 # (this process only writes, at a small fraction of one).
 PROCESSES = 2
+
+
+@dataclass
+class ConvertReport(RunReport):
+    """What one convert did: documents written, the files they went to, and a run's counts."""
+
+    written: int = 0
+    files: list[Path] = field(default_factory=list)
+    output: str = ""
+
+    def summary(self) -> str:
+        """The one line that sums the run up."""
+        return (
+            f"{plural(self.written, 'document')} written to {plural(len(self.files), 'file')} in {self.output}, "
+            f"{self.failed} failed, {self.empty} empty; {plural(self.mentions, 'mention')}, {self.unplaced} unplaced"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,41 +63,39 @@ def convert(
     split: int | None = None,
     gzip: bool = False,
     progress: Progress | None = None,
-) -> tuple[IngestReport, list[Path]]:
+) -> ConvertReport:
     """Write every document's graph and its provenance as N-Quads files under ``output``.
 
     Reading and quad building run in two other processes, on alternate runs of sources,
-    while this one writes; the files are the same as with one. Returns the report
-    (``loaded`` counts documents written) and the files written.
+    while this one writes; the files are the same as with one. ``progress`` counts the
+    input files done (stage ``"files"``).
     """
     started = datetime.now(timezone.utc)
     run = run_iri(started)
-    report = IngestReport()
+    report = ConvertReport(output=str(output))
+    sources = find_sources(paths, format=format)
+    files_done = FilesDone(progress, len(sources))
     totals = Totals()
     encode = partial(_encoded, run=run, started=started, min_confidence=min_confidence, count=split is not None)
     with PartWriter(output, split=split, gzip=gzip) as writer:
         writer.write(run_nquads(run, started=started))
         items = prepared(
-            paths, format=format, base=base, min_confidence=min_confidence, processes=PROCESSES, then=encode
+            sources, format=format, base=base, min_confidence=min_confidence, processes=PROCESSES, then=encode
         )
         for item in items:
             if isinstance(item, _Encoded):
                 writer.write_bytes(item.nquads, quads=item.quads)
-                done = item.prepared
-                report.loaded += 1
-                report.mentions += done.graph.mentions
-                report.unplaced += done.graph.unplaced
-                report.repairs.extend(done.repairs)
-                report.dropped += done.dropped
-                totals.add(done.tally)
+                report.written += 1
+                report.count_prepared(item.prepared)
+                totals.add(item.prepared.shares)
+                files_done.saw(item.prepared.source)
             else:
-                done = item
                 report.count_problem(item)
-            if progress is not None:
-                progress(done)
+                files_done.saw(source_of(item))
         # The per-resource figures ingest would keep, so a store bulk-loaded from these files answers top-entities.
         writer.write(totals.nquads())
-    return report, writer.paths
+    report.files = writer.paths
+    return report
 
 
 def _encoded(item: Prepared, *, run: NamedNode, started: datetime, min_confidence: float | None, count: bool) -> _Encoded:
@@ -87,5 +105,5 @@ def _encoded(item: Prepared, *, run: NamedNode, started: datetime, min_confidenc
     metadata = provenance_nquads(graph, source=item.source, run=run, at=started, min_confidence=min_confidence)
     nquads = graph.nquads + metadata
     quads = nquads.count("\n") if count else 0
-    text_free = DocumentGraph(graph.iri, "", graph.content_hash, graph.mentions, graph.unplaced)
+    text_free = DocumentQuads(graph.iri, "", graph.content_hash, graph.mentions, graph.unplaced)
     return _Encoded(replace(item, graph=text_free), nquads.encode("utf-8"), quads)

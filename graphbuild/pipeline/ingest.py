@@ -1,100 +1,69 @@
-"""Read, model, write: the ingest pipeline and its report.
+"""Ingest: prepared documents into a store, each one whole, and the run's report.
 
-Reading, offset recovery and quad building run in a second process (a bounded queue
-between them keeps memory flat); the store's writing stays in this one. New documents go
-to the bulk loader in batches, two at a time in background threads, each batch's metadata
-after its documents, so a document with metadata is always whole; a document that
-replaces an earlier version goes in one transaction.
+Documents are read, placed and modelled by ``pipeline.prepare`` (in other processes for
+large inputs); the store's writing stays in this one. New documents go to the bulk loader
+in batches, two at a time in background threads, each batch's metadata after its
+documents, so a document with metadata is always whole; a document that replaces an
+earlier version goes in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pyoxigraph
 from pyoxigraph import NamedNode
 
-from graphbuild.workers.threads import Background
 from graphbuild.errors import InputError
-from graphbuild.store.figures import FiguresKeeper, Tally, graph_tally, tally
-from graphbuild.model.quads import DocumentGraph, document_graph, provenance_nquads, run_iri, run_nquads
-from graphbuild.pipeline.offsets import place_links
-from graphbuild.workers.processes import in_order, runs_of_files
-from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
-from graphbuild.model.records import Document, Repair, RepairKind, Skipped
-from graphbuild.store.protocol import Store
+from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, run_nquads
+from graphbuild.model.records import Repair, RepairKind
 from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
+from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
+from graphbuild.progress import Progress
+from graphbuild.readers import InputFormat, find_sources
+from graphbuild.store.figures import FiguresKeeper, stored_shares
+from graphbuild.store.protocol import Store
+from graphbuild.text import plural
+from graphbuild.workers.threads import Background
+
+__all__ = ["IngestReport", "ingest"]
 
 # New documents are written in batches of about this many characters of N-Quads; with two
 # loading at once and one being gathered, ingest peaked at 623-667 MiB on 10k documents and
 # 745-764 MiB on 100k (64 MB batches: 980 MiB on 10k, no faster).
 _BATCH_CHARS = 32 * 1024 * 1024
-# Documents per message from a preparing process, and messages in flight at most (per
-# process; one message holds ~10 MiB of N-Quads for abstracts).
-_CHUNK = 256
-_QUEUE_CHUNKS = 8
-_PROCESS_BYTES = 1 << 20
-# With several preparing processes, each takes every n-th run of consecutive sources: at
-# most this many files, or about this many bytes of input, per run.
-_RUN_FILES = _CHUNK
-_RUN_BYTES = 4 << 20
-
-
 @dataclass
-class IngestReport:
-    """What one ingest did; ``errors`` and ``notes`` are per source, in reading order."""
+class IngestReport(RunReport):
+    """What one ingest did: documents loaded, replaced, skipped unchanged, and the rest of
+    a run's counts; ``duplicates`` are documents read twice in one run (stored once)."""
 
     loaded: int = 0
     replaced: int = 0
     unchanged: int = 0
-    failed: int = 0
-    empty: int = 0
-    mentions: int = 0
-    unplaced: int = 0
-    errors: list[InputError] = field(default_factory=list)
-    notes: list[Skipped] = field(default_factory=list)
-    # What the readers repaired, and documents read twice in one run (stored once).
-    repairs: list[Repair] = field(default_factory=list)
     duplicates: int = 0
-    # Links left out for a confidence below ``min_confidence``.
-    dropped: int = 0
+    min_confidence: float | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    def summary(self) -> str:
+        """The one line that sums the run up."""
+        extras = [
+            plural(count, what)
+            for count, what in ((self.duplicates, "duplicate"), (len(self.repairs) - self.duplicates, "repair"))
+            if count
+        ]
+        if self.min_confidence is not None:
+            extras.append(f"{plural(self.dropped, 'link')} below {self.min_confidence} left out")
+        return (
+            f"{plural(self.loaded, 'document')} loaded, {self.replaced} replaced, "
+            f"{self.unchanged} skipped unchanged, {self.failed} failed, {self.empty} empty; "
+            f"{plural(self.mentions, 'mention')}, {self.unplaced} unplaced" + "".join(f"; {e}" for e in extras)
+        )
 
-    def count_problem(self, item: InputError | Skipped) -> None:
-        """Count a document that could not be read, or a source that held none."""
-        if isinstance(item, InputError):
-            self.failed += 1
-            self.errors.append(item)
-        else:
-            self.empty += 1
-            self.notes.append(item)
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A document ready to store: its graph as N-Quads, and where it came from."""
-
-    doc_id: str
-    source: str
-    graph: DocumentGraph
-    repairs: tuple[Repair, ...] = ()
-    dropped: int = 0
-    # What the document adds to the per-resource figures (graphbuild.store.figures).
-    tally: tuple[Tally, ...] = ()
-
-
-Item = Prepared | InputError | Skipped
-Progress = Callable[[Item], None]
 
 
 def ingest(
@@ -107,100 +76,23 @@ def ingest(
     progress: Progress | None = None,
     parallel: bool = True,
 ) -> IngestReport:
-    """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded."""
-    items = prepared(paths, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
+    """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded.
+
+    ``progress`` counts the input files done (stage ``"files"``).
+    """
+    sources = find_sources(paths, format=format)
+    items = prepared(sources, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
     writer = _Writer(store, min_confidence=min_confidence)
+    files_done = FilesDone(progress, len(sources))
     try:
         for item in items:
             writer.take(item)
-            if progress is not None:
-                progress(item)
+            files_done.saw(source_of(item))
         writer.flush()
         writer.figures.commit(ready=writer.settle)
     finally:
         writer.loads.close()
     return writer.report
-
-
-def prepared(
-    paths: Iterable[str | Path],
-    *,
-    format: InputFormat | None = None,
-    base: str = DEFAULT_BASE,
-    min_confidence: float | None = None,
-    parallel: bool = True,
-    processes: int = 1,
-    then: Callable[[Prepared], Any] | None = None,
-) -> Iterator[Item]:
-    """Every document under ``paths`` read, placed and modelled, in reading order.
-
-    With ``parallel`` the work runs in ``processes`` other processes (not for standard
-    input), so that the caller's writing overlaps it; the items come in the same order
-    whatever the number. ``then`` (picklable: a module-level function or a partial of
-    one) turns each prepared document into what is yielded instead, in those processes.
-    """
-    paths = list(paths)
-    options = _Options(format=format, base=base, min_confidence=min_confidence, then=then)
-    if parallel and _worth_a_process(paths):
-        return _prepared_in_process(paths, options, processes=processes)
-    return prepare(find_sources(paths, format=format), options)
-
-
-def _worth_a_process(paths: list[str | Path]) -> bool:
-    # Starting a process costs a fraction of a second: not worth it for one small file.
-    # Standard input is read here (a process could not share it).
-    if any(str(path) == STDIN for path in paths):
-        return False
-    return len(paths) > 1 or any(
-        Path(p).is_dir() or (Path(p).is_file() and Path(p).stat().st_size > _PROCESS_BYTES) for p in paths
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    format: InputFormat | None
-    base: str
-    min_confidence: float | None
-    then: Callable[[Prepared], Any] | None = None
-
-
-def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Item]:
-    """Read, place and model: everything before the store, one item per document.
-
-    ``sources`` are files (or ``-``) as ``find_sources`` lists them.
-    """
-    for source in sources:
-        for item in read_source(source, format=options.format):
-            if not isinstance(item, Document):
-                yield item
-                continue
-            links = item.links
-            if options.min_confidence is not None:
-                links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
-            doc = replace(item, links=place_links(item.text, links))
-            try:
-                graph = document_graph(doc, base=options.base)
-            except ValueError as exc:
-                yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
-                continue
-            done = Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), tally(doc))
-            yield done if options.then is None else options.then(done)
-
-
-def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[Item]:
-    def runs() -> list[list[Path | str]]:
-        sources = find_sources(paths, format=options.format)
-        return runs_of_files(sources, processes, files=_RUN_FILES, size=_RUN_BYTES)
-
-    return in_order(
-        partial(prepare, options=options),
-        runs,
-        processes=processes,
-        chunk=_CHUNK,
-        queued=_QUEUE_CHUNKS,
-        name="preparing documents",
-        hint="rerun, or ingest with parallel=False",
-    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -215,7 +107,7 @@ class _Writer:
 
     def __init__(self, store: Store, *, min_confidence: float | None) -> None:
         self.store = store
-        self.report = IngestReport()
+        self.report = IngestReport(min_confidence=min_confidence)
         self.started = datetime.now(timezone.utc)
         self.run = run_iri(self.started)
         self.min_confidence = min_confidence
@@ -233,7 +125,7 @@ class _Writer:
         self._batches: list[_Batch] = []
         self._chars = 0
 
-    def take(self, item: Item) -> None:
+    def take(self, item: PreparedItem) -> None:
         if isinstance(item, Prepared):
             self._write(item)
         else:
@@ -256,11 +148,11 @@ class _Writer:
             return
         metadata = self._provenance(graph, item.source)
         # A graph without metadata is what a crashed bulk load leaves: replace it too.
-        self.figures.add(item.tally)
+        self.figures.add(item.shares)
         if stored is not None or (asked and self.store.has_graph(name)):
             quads = graph.quads + list(pyoxigraph.parse(metadata, pyoxigraph.RdfFormat.N_QUADS))
             self.figures.changing()
-            self.figures.remove(graph_tally(self.store.quads(name)))
+            self.figures.remove(stored_shares(self.store.quads(name)))
             self.store.replace([name], quads)
             self.report.replaced += 1
         else:
@@ -319,7 +211,7 @@ class _Writer:
             self.store.bulk_add(metadata)
         self._batches = []
 
-    def _provenance(self, graph: DocumentGraph, source: str) -> str:
+    def _provenance(self, graph: DocumentQuads, source: str) -> str:
         text = provenance_nquads(
             graph, source=source, run=self.run, at=datetime.now(timezone.utc), min_confidence=self.min_confidence
         )
@@ -335,15 +227,3 @@ def _shown(derived_from: str | None) -> str:
     return unquote(urlsplit(derived_from).path) if derived_from.startswith("file:") else derived_from
 
 
-def delete(ids: Iterable[str], *, store: Store) -> tuple[list[str], list[str]]:
-    """Remove documents by id, each with its metadata; returns (deleted, not found)."""
-    ids = list(dict.fromkeys(ids))
-    graphs: dict[str, NamedNode] = store.document_graphs(ids)
-    if graphs:
-        figures = FiguresKeeper(store)
-        figures.changing()
-        for graph in graphs.values():
-            figures.remove(graph_tally(store.quads(graph)))
-        store.replace(list(graphs.values()), [])
-        figures.commit()
-    return [i for i in ids if i in graphs], [i for i in ids if i not in graphs]

@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 
 from graphbuild.model.records import Link
+from graphbuild.text import fold_case
 
 __all__ = ["place_links"]
 
@@ -51,10 +52,6 @@ __all__ = ["place_links"]
 _TIERS: tuple[tuple[bool, bool], ...] = ((True, True), (False, True), (True, False), (False, False))
 _TIER_OF = {key: index for index, key in enumerate(_TIERS)}
 _EXACT_WHOLE, _FOLDED_WHOLE, _EXACT_PART, _FOLDED_PART = (_TIER_OF[key] for key in _TIERS)
-
-# Final sigma lowercases to "ς" or "σ" depending on context; fold both to one letter.
-_FINAL_SIGMA = "ς"
-_SIGMA = "σ"
 
 # A placed copy of a link is built positionally, several times faster than
 # dataclasses.replace (this runs for every row of a summary corpus); only while Link has
@@ -94,7 +91,7 @@ def place_links(text: str, links: Sequence[Link]) -> tuple[Link, ...]:
     if not surfaces:
         return tuple(links)
     occupied = _occupied(text, links)
-    folded = _fold(text)
+    folded = fold_case(text)
     is_word = str.isalnum if text.isascii() else _is_word_char
     by_length: dict[int, list[_Surface]] = {}
     for surface in surfaces:
@@ -134,24 +131,10 @@ def _occupied(text: str, links: Sequence[Link]) -> bytearray:
     return occupied
 
 
-def _fold(value: str) -> str:
-    """Lower-case ``value`` without changing its length, so offsets stay valid."""
-    lowered = value.lower()
-    if len(lowered) != len(value):
-        # Some capitals lower to two code points ("İ" -> "i̇"); keep those as they are.
-        lowered = "".join(_fold_char(char) for char in value)
-    return lowered.replace(_FINAL_SIGMA, _SIGMA)
-
-
-def _fold_char(char: str) -> str:
-    lowered = char.lower()
-    return lowered if len(lowered) == 1 else char
-
-
 def _candidates(text: str, folded: str, surface: str, is_word: Callable[[str], bool]) -> tuple[list[int], ...]:
     """Every begin offset of ``surface`` in ``text``, bucketed by tier, in text order."""
     tiers: tuple[list[int], ...] = ([], [], [], [])
-    needle = _fold(surface)
+    needle = fold_case(surface)
     size, length = len(surface), len(text)
     begin = folded.find(needle)
     while begin != -1:

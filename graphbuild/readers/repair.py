@@ -32,6 +32,7 @@ from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Link, Repair, RepairKind
+from graphbuild.text import fold_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,7 @@ def _fit(text: str, link: Link, units: _Units) -> tuple[Link, tuple[RepairKind, 
     stated = f"[{begin},{end})"
     if text[begin:end] == anchor and begin < end:
         return link, None
-    if end - begin == len(anchor) and _fold(text[begin:end]) == _fold(anchor):
+    if end - begin == len(anchor) and fold_case(text[begin:end]) == fold_case(anchor):
         found = text[begin:end]
         message = f"anchor {anchor!r} differs in case from the text {found!r} at {stated}; kept the text's"
         return replace(link, surface=found), (RepairKind.ANCHOR_CASE, message)
@@ -187,7 +188,7 @@ def _fit(text: str, link: Link, units: _Units) -> tuple[Link, tuple[RepairKind, 
         ("utf-16", RepairKind.OFFSETS_UTF16, "UTF-16 code units"),
     ):
         span = units.to_chars(unit, begin, end)
-        if span and _fold(text[span[0] : span[1]]) == _fold(anchor):
+        if span and fold_case(text[span[0] : span[1]]) == fold_case(anchor):
             found = text[span[0] : span[1]]
             message = f"offsets {stated} count {counted}, not characters; {found!r} is at [{span[0]},{span[1]})"
             return replace(link, surface=found, begin=span[0], end=span[1]), (kind, message)
@@ -214,7 +215,7 @@ def _characters(count: int) -> str:
 
 
 def _nearest(text: str, anchor: str, begin: int) -> int | None:
-    for haystack, needle in ((text, anchor), (_fold(text), _fold(anchor))):
+    for haystack, needle in ((text, anchor), (fold_case(text), fold_case(anchor))):
         best: int | None = None
         found = haystack.find(needle)
         while found != -1:
@@ -224,14 +225,6 @@ def _nearest(text: str, anchor: str, begin: int) -> int | None:
         if best is not None:
             return best
     return None
-
-
-def _fold(value: str) -> str:
-    # Lower-case without changing the length, so that offsets in the folded text hold.
-    lowered = value.lower()
-    if len(lowered) == len(value):
-        return lowered
-    return "".join(char.lower() if len(char.lower()) == 1 else char for char in value)
 
 
 def _one_per_span(

@@ -19,6 +19,7 @@ from graphbuild.report.tally import RankedResource, Tally
 from graphbuild.report.tips import Tips
 from graphbuild.store.protocol import Store
 from graphbuild.model.vocab import OWL, compact
+from graphbuild.progress import Progress
 
 DEFAULT_TOP = 50
 DOCUMENTS_PER_RESOURCE = 500
@@ -27,7 +28,6 @@ SUSPICIOUS_SHOWN = 50
 TYPES_SHOWN = 20
 EDGES_SHOWN = 100
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from graphbuild.report.tally import Tally
 from graphbuild.report.tips import Tip, Tips
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.protocol import Store
+from graphbuild.progress import Progress
 
-Progress = Callable[[str, int, int], None]
 Job = tuple[int, Sequence[tuple[str, str]], int, int]  # list page number, its documents, pages, total
 Done = tuple[list[DocumentView], dict[str, Tip], int]  # slim views, tips read, pages written
 

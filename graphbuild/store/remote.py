@@ -31,6 +31,7 @@ from graphbuild.store.sparql_json import decode_ask, decode_select
 from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
 
 _TIMEOUT = 120
+NOT_OPTIMIZED = "optimize works on an embedded store; a SPARQL server manages its own storage"
 # Subjects per update request when replacing many (the figures graph): servers cap a request.
 _SUBJECTS_PER_UPDATE = 200
 
@@ -228,7 +229,7 @@ class RemoteStore:
         return self.stats().quads
 
     def optimize(self) -> None:
-        raise StoreError(f"{self.location} is a SPARQL server: it manages its own storage (optimize works on an embedded store)")
+        raise StoreError(NOT_OPTIMIZED)
 
     def _rows(self, sparql: str, **bindings: NamedNode | Literal) -> list[Row]:
         return list(self.select(sparql, bindings=bindings))

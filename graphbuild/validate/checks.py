@@ -37,7 +37,7 @@ Term = NamedNode | BlankNode | Literal | Triple
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentGraph:
+class StoredDocument:
     """One document's named graph as read from the store."""
 
     iri: str
@@ -64,10 +64,10 @@ class Violation:
     source: str
 
 
-def check_batch(batch: list[DocumentGraph]) -> list[Violation]:
+def check_batch(batch: list[StoredDocument]) -> list[Violation]:
     """Every violation in a batch of document graphs that share no subject."""
     data = _Graph()
-    owner: dict[rdflib.term.Node, DocumentGraph] = {}
+    owner: dict[rdflib.term.Node, StoredDocument] = {}
     convert = _Converter()
     for graph in batch:
         for quad in graph.quads:
@@ -90,7 +90,7 @@ def shapes_graph() -> rdflib.Graph:
     return rdflib.Graph().parse(SHAPES, format="turtle")
 
 
-def anchor_violations(graph: DocumentGraph) -> Iterator[Violation]:
+def anchor_violations(graph: StoredDocument) -> Iterator[Violation]:
     """Anchors that differ from their text slice, where the offsets themselves are sound.
 
     Offsets the shapes reject (missing, repeated, reversed, past the text) are reported
@@ -123,7 +123,7 @@ def anchor_violations(graph: DocumentGraph) -> Iterator[Violation]:
 
 
 def _shacl_violation(
-    report: rdflib.Graph, result: rdflib.term.Node, data: rdflib.Graph, owner: dict[rdflib.term.Node, DocumentGraph]
+    report: rdflib.Graph, result: rdflib.term.Node, data: rdflib.Graph, owner: dict[rdflib.term.Node, StoredDocument]
 ) -> Violation:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)

@@ -18,9 +18,10 @@ from itertools import chain
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, DocumentGraph, Violation, check_batch, count_typed
+from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
 from graphbuild.store.protocol import Rows, Store
 from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
+from graphbuild.text import plural
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 
@@ -51,13 +52,13 @@ class ValidationReport:
 
     @property
     def summary(self) -> str:
-        checked = f"{_plural(self.documents, 'document')}, {_plural(self.mentions, 'mention')}"
+        checked = f"{plural(self.documents, 'document')}, {plural(self.mentions, 'mention')}"
         if self.unplaced:
-            checked += f" and {_plural(self.unplaced, 'unplaced link')}"
+            checked += f" and {plural(self.unplaced, 'unplaced link')}"
         if self.conforms:
             return f"{checked} checked: no violations"
         documents = len({v.graph for v in self.violations})
-        return f"{checked} checked: {_plural(len(self.violations), 'violation')} in {_plural(documents, 'document')}"
+        return f"{checked} checked: {plural(len(self.violations), 'violation')} in {plural(documents, 'document')}"
 
 
 def validate(store: Store, *, workers: int | None = None, batch_triples: int = _BATCH_TRIPLES) -> ValidationReport:
@@ -68,7 +69,7 @@ def validate(store: Store, *, workers: int | None = None, batch_triples: int = _
     """
     counts = [0, 0, 0]
 
-    def counted(graphs: Iterable[DocumentGraph]) -> Iterator[DocumentGraph]:
+    def counted(graphs: Iterable[StoredDocument]) -> Iterator[StoredDocument]:
         for graph in graphs:
             counts[0] += 1
             counts[1] += count_typed(graph.quads, NIF + "Phrase")
@@ -108,7 +109,7 @@ def render_json(report: ValidationReport) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
-def _run(batches: Iterator[list[DocumentGraph]], workers: int) -> Iterator[list[Violation]]:
+def _run(batches: Iterator[list[StoredDocument]], workers: int) -> Iterator[list[Violation]]:
     first = next(batches, None)
     second = next(batches, None)
     if first is None:
@@ -130,7 +131,7 @@ def _run(batches: Iterator[list[DocumentGraph]], workers: int) -> Iterator[list[
             yield future.result()
 
 
-def _document_graphs(store: Store) -> Iterator[DocumentGraph]:
+def _document_graphs(store: Store) -> Iterator[StoredDocument]:
     # A SELECT over GRAPH ?g streams the names, where store.graphs() builds a sorted list.
     names = store.select("SELECT ?g WHERE { GRAPH ?g { } }")
     for (name,) in names.rows:
@@ -138,7 +139,7 @@ def _document_graphs(store: Store) -> Iterator[DocumentGraph]:
             continue
         quads = tuple(store.quads(name))
         if any(_is_document_quad(q, name) for q in quads):
-            yield DocumentGraph(name.value, _document_id(quads, name), quads)
+            yield StoredDocument(name.value, _document_id(quads, name), quads)
 
 
 def _is_document_quad(quad: Quad, graph: NamedNode) -> bool:
@@ -154,9 +155,9 @@ def _document_id(quads: Iterable[Quad], graph: NamedNode) -> str:
     return graph.value
 
 
-def _batches(graphs: Iterable[DocumentGraph], limit: int) -> Iterator[list[DocumentGraph]]:
+def _batches(graphs: Iterable[StoredDocument], limit: int) -> Iterator[list[StoredDocument]]:
     """Graphs in batches of about ``limit`` triples, no node described in two graphs of one batch."""
-    batch: list[DocumentGraph] = []
+    batch: list[StoredDocument] = []
     subjects: set[object] = set()
     size = 0
     for graph in graphs:
@@ -198,7 +199,3 @@ def _short(value: str) -> str:
     if value.startswith(("http://", "https://")):
         return compact(value)
     return value
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -1,0 +1,84 @@
+"""Commands that publish the graph: serve, report, validate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store
+from graphbuild.cli.progress import ProgressBars
+from graphbuild.store.server import DEFAULT_BIND, serve as serve_store
+from graphbuild.text import plural
+
+DEFAULT_REPORT = Path("graphbuild-report")
+
+
+@app.command()
+@errors_to_exit
+def serve(
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    bind: Annotated[
+        str, typer.Option("--bind", help="Address and port to listen on; loopback unless you say otherwise.")
+    ] = DEFAULT_BIND,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Serve without write access (other processes may read the store too).")
+    ] = False,
+) -> None:
+    """Serve the store with the Oxigraph server: SPARQL endpoint, Graph Store Protocol and query UI."""
+    typer.echo(f"serving {store} at http://{bind}/ (SPARQL: /query, /update; Graph Store: /store); Ctrl-C stops", err=True)
+    status = serve_store(store, bind=bind, read_only=read_only)
+    if status != 0:
+        raise typer.Exit(status)
+
+
+@app.command()
+@errors_to_exit
+def report(
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    output: Annotated[
+        Path, typer.Option("--output", help="Folder to write the site to (replaced whole if it holds an earlier report).")
+    ] = DEFAULT_REPORT,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=1, max=400, help="Resources in the top-resources chart and the co-mention network."),
+    ] = 50,
+    min_confidence: Annotated[
+        float,
+        typer.Option("--min-confidence", min=0.0, max=1.0, help="Leave out links below this confidence (links with none stay)."),
+    ] = 0.0,
+) -> None:
+    """Write a static site (opens from disk, no server): charts, highlighted documents, resources, the network."""
+    from graphbuild.report import build_report
+
+    with open_cli_store(store, read_only=True) as graph_store, ProgressBars("report") as progress:
+        summary = build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
+    typer.echo(
+        f"wrote {output / 'index.html'}: {plural(summary.documents, 'document')}, "
+        f"{plural(summary.resources, 'resource')}, {plural(summary.mentions, 'mention')} ({summary.pages:,} pages)"
+    )
+
+
+@app.command()
+@errors_to_exit
+def validate(
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
+) -> None:
+    """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
+    # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
+    from graphbuild.validate import ReportFormat, render_json, render_table, validate as validate_store
+
+    report_format = choice(ReportFormat, format)
+    with open_cli_store(store, read_only=True) as graph_store:
+        result = validate_store(graph_store, workers=jobs)
+    if report_format is ReportFormat.JSON:
+        typer.echo(render_json(result))
+    else:
+        typer.echo("\n".join(render_table(result)))
+    if not result.conforms:
+        raise typer.Exit(1)

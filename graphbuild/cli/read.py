@@ -1,0 +1,167 @@
+"""Commands that read the graph: query, queries, sparql, stats, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store, read_text
+from graphbuild.errors import GraphbuildError
+from graphbuild.export.rdf import ExportFormat, export_parts, write_triples
+from graphbuild.export.rdf import export as export_store
+from graphbuild.model.vocab import PREFIXES
+from graphbuild.query.canned import list_queries, load_query, run
+from graphbuild.query.results import ResultFormat, write_boolean, write_rows
+from graphbuild.store.protocol import query_form
+from graphbuild.text import plural
+
+
+@app.command()
+@errors_to_exit
+def query(
+    name: Annotated[str, typer.Argument(help="Name of a canned query (see `graphbuild queries`).")],
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", "-p", help="A parameter as NAME=VALUE; repeat for more.")
+    ] = None,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    format: Annotated[ResultFormat, typer.Option("--format", help="Output format.")] = ResultFormat.TABLE,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+) -> None:
+    """Run a canned query from queries/ with its parameters bound as RDF terms."""
+    canned = load_query(name)
+    values = _parse_params(param or [])
+    with open_cli_store(store, read_only=True) as graph_store:
+        write_rows(run(canned, values, store=graph_store), format, sys.stdout, limit=limit)
+
+
+@app.command("queries")
+@errors_to_exit
+def queries() -> None:
+    """List the canned queries with their summaries and parameters."""
+    for canned in list_queries():
+        typer.echo(f"{canned.name}\n    {canned.summary}")
+        for p in canned.parameters:
+            default = "required" if p.required else f"default {p.default}"
+            typer.echo(f"    --param {p.name}=… ({p.kind}, {default}): {p.doc}")
+
+
+@app.command()
+@errors_to_exit
+def sparql(
+    query_text: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="SPARQL query text.")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the query from this file.")] = None,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            help="SELECT/ASK: table, csv, tsv, json, ndjson (default table). "
+            "CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld (default turtle).",
+        ),
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+) -> None:
+    """Run ad-hoc SPARQL over the union of all graphs (no GRAPH ?g needed); the model's prefixes are predeclared."""
+    if file is not None and query_text is None:
+        text = read_text(file)
+    elif query_text is not None and file is None:
+        text = query_text
+    else:
+        raise GraphbuildError("give the query as an argument or with --file, not both")
+    form = query_form(text)
+    with open_cli_store(store, read_only=True) as graph_store:
+        if form == "SELECT":
+            rows = graph_store.select(text, prefixes=PREFIXES)
+            write_rows(rows, choice(ResultFormat, format or "table"), sys.stdout, limit=limit)
+        elif form == "ASK":
+            answer = graph_store.ask(text, prefixes=PREFIXES)
+            write_boolean(answer, choice(ResultFormat, format or "table"), sys.stdout)
+        else:
+            triples = graph_store.construct(text, prefixes=PREFIXES)
+            write_triples(triples, sys.stdout.buffer, format=choice(ExportFormat, format or "turtle"))
+            sys.stdout.buffer.flush()
+
+
+class StatsFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command()
+@errors_to_exit
+def stats(
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    format: Annotated[StatsFormat, typer.Option("--format", help="table or json.")] = StatsFormat.TABLE,
+) -> None:
+    """Count documents, mentions, distinct resources, quads and graphs."""
+    with open_cli_store(store, read_only=True) as graph_store:
+        counts = graph_store.stats()
+    fields = {
+        "documents": counts.documents,
+        "mentions": counts.mentions,
+        "unplaced": counts.unplaced,
+        "resources": counts.resources,
+        "quads": counts.quads,
+        "graphs": counts.graphs,
+    }
+    if format is StatsFormat.JSON:
+        typer.echo(json.dumps(fields))
+        return
+    table = Table("what", "count")
+    for key, value in fields.items():
+        table.add_row(key, f"{value:,}")
+    Console(highlight=False).print(table)
+
+
+@app.command()
+@errors_to_exit
+def export(
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    format: Annotated[
+        Optional[ExportFormat],
+        typer.Option("--format", help="RDF format; guessed from --output's extension, else turtle."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    document: Annotated[Optional[str], typer.Option("--document", help="Export only this document (by id).")] = None,
+    split: Annotated[
+        Optional[int],
+        typer.Option("--split", min=1, help="N-Quads files of about N quads each in the folder --output (for bulk loaders)."),
+    ] = None,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the --split files (or write one .nq.gz file per part).")] = False,
+) -> None:
+    """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
+    fmt = format or (ExportFormat.guess(output) if output else None) or ExportFormat.TURTLE
+    if split is not None or gzip:
+        if output is None or document is not None or fmt is not ExportFormat.NQUADS:
+            raise GraphbuildError(
+                "--split and --gzip write N-Quads files for the whole store into the folder --output: "
+                "use them with --format nquads --output DIR and without --document"
+            )
+        with open_cli_store(store, read_only=True) as graph_store:
+            paths = export_parts(graph_store, output, split=split, gzip=gzip)
+        typer.echo(f"wrote {plural(len(paths), 'file')} to {output}", err=True)
+        return
+    with open_cli_store(store, read_only=True) as graph_store:
+        if output is None:
+            export_store(graph_store, sys.stdout.buffer, format=fmt, document=document)
+            sys.stdout.buffer.flush()
+        else:
+            export_store(graph_store, output, format=fmt, document=document)
+            typer.echo(f"wrote {output} ({fmt.value})", err=True)
+
+
+def _parse_params(raw: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in raw:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise GraphbuildError(f"--param {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values

@@ -1,0 +1,195 @@
+"""Read, place, model: everything before the store, one outcome per document.
+
+Ingest and convert share it. Reading, offset recovery and quad building run in other
+processes (``graphbuild.workers.processes``) when the input is large enough to pay for
+them, and the outcomes come back in reading order whatever their number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from graphbuild.errors import InputError
+from graphbuild.model.quads import DocumentQuads, document_quads
+from graphbuild.model.records import Document, Repair, Skipped
+from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.pipeline.offsets import place_links
+from graphbuild.progress import Progress
+from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
+from graphbuild.store.figures import ResourceShare, shares
+from graphbuild.workers.processes import in_order, runs_of_files
+
+__all__ = ["FilesDone", "Prepared", "PreparedItem", "RunReport", "prepare", "prepared", "source_of"]
+
+# Documents per message from a preparing process, and messages in flight at most (per
+# process; one message holds ~10 MiB of N-Quads for abstracts).
+_CHUNK = 256
+_QUEUE_CHUNKS = 8
+_PROCESS_BYTES = 1 << 20
+# With several preparing processes, each takes every n-th run of consecutive sources: at
+# most this many files, or about this many bytes of input, per run.
+_RUN_FILES = _CHUNK
+_RUN_BYTES = 4 << 20
+
+
+
+
+@dataclass
+class RunReport:
+    """What a run over input documents met, whatever it wrote them to; ``errors`` and
+    ``notes`` are per source, in reading order."""
+
+    failed: int = 0
+    empty: int = 0
+    mentions: int = 0
+    unplaced: int = 0
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)
+    # What the readers repaired.
+    repairs: list[Repair] = field(default_factory=list)
+    # Links left out for a confidence below the run's minimum.
+    dropped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count_problem(self, item: InputError | Skipped) -> None:
+        """Count a document that could not be read, or a source that held none."""
+        if isinstance(item, InputError):
+            self.failed += 1
+            self.errors.append(item)
+        else:
+            self.empty += 1
+            self.notes.append(item)
+
+    def count_prepared(self, item: Prepared) -> None:
+        """Count what a document written brings: its mentions, repairs and dropped links."""
+        self.mentions += item.graph.mentions
+        self.unplaced += item.graph.unplaced
+        self.repairs.extend(item.repairs)
+        self.dropped += item.dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A document ready to store: its graph as N-Quads, and where it came from."""
+
+    doc_id: str
+    source: str
+    graph: DocumentQuads
+    repairs: tuple[Repair, ...] = ()
+    dropped: int = 0
+    # What the document adds to the per-resource figures (graphbuild.store.figures).
+    shares: tuple[ResourceShare, ...] = ()
+
+
+PreparedItem = Prepared | InputError | Skipped
+
+
+def source_of(item: PreparedItem) -> str:
+    """The input an outcome came from."""
+    return item.path if isinstance(item, InputError) else item.source
+
+
+class FilesDone:
+    """Turns the outcomes of a run, in reading order, into ``progress("files", done, total)``
+    calls, one per input file finished."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self._progress = progress
+        self._total = total
+        self._done = 0
+        self._last: str | None = None
+
+    def saw(self, source: str) -> None:
+        if self._progress is not None and source != self._last:
+            self._done, self._last = self._done + 1, source
+            self._progress("files", self._done, self._total)
+
+
+def prepared(
+    paths: Iterable[str | Path],
+    *,
+    format: InputFormat | None = None,
+    base: str = DEFAULT_BASE,
+    min_confidence: float | None = None,
+    parallel: bool = True,
+    processes: int = 1,
+    then: Callable[[Prepared], Any] | None = None,
+) -> Iterator[PreparedItem]:
+    """Every document under ``paths`` read, placed and modelled, in reading order.
+
+    With ``parallel`` the work runs in ``processes`` other processes (not for standard
+    input), so that the caller's writing overlaps it; the items come in the same order
+    whatever the number. ``then`` (picklable: a module-level function or a partial of
+    one) turns each prepared document into what is yielded instead, in those processes.
+    """
+    paths = list(paths)
+    options = _Options(format=format, base=base, min_confidence=min_confidence, then=then)
+    if parallel and _worth_a_process(paths):
+        return _prepared_in_process(paths, options, processes=processes)
+    return prepare(find_sources(paths, format=format), options)
+
+
+def _worth_a_process(paths: list[str | Path]) -> bool:
+    # Starting a process costs a fraction of a second: not worth it for one small file.
+    # Standard input is read here (a process could not share it).
+    if any(str(path) == STDIN for path in paths):
+        return False
+    return len(paths) > 1 or any(
+        Path(p).is_dir() or (Path(p).is_file() and Path(p).stat().st_size > _PROCESS_BYTES) for p in paths
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    format: InputFormat | None
+    base: str
+    min_confidence: float | None
+    then: Callable[[Prepared], Any] | None = None
+
+
+def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[PreparedItem]:
+    """Read, place and model: everything before the store, one item per document.
+
+    ``sources`` are files (or ``-``) as ``find_sources`` lists them.
+    """
+    for source in sources:
+        for item in read_source(source, format=options.format):
+            if not isinstance(item, Document):
+                yield item
+                continue
+            links = item.links
+            if options.min_confidence is not None:
+                links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
+            doc = replace(item, links=place_links(item.text, links))
+            try:
+                graph = document_quads(doc, base=options.base)
+            except ValueError as exc:
+                yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
+                continue
+            done = Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), shares(doc))
+            yield done if options.then is None else options.then(done)
+
+
+def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[PreparedItem]:
+    def runs() -> list[list[Path | str]]:
+        sources = find_sources(paths, format=options.format)
+        return runs_of_files(sources, processes, files=_RUN_FILES, size=_RUN_BYTES)
+
+    return in_order(
+        partial(prepare, options=options),
+        runs,
+        processes=processes,
+        chunk=_CHUNK,
+        queued=_QUEUE_CHUNKS,
+        name="preparing documents",
+        hint="rerun, or ingest with parallel=False",
+    )
+
+
