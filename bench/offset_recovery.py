@@ -22,8 +22,8 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graphbuild.pipeline.offsets import place_links  # noqa: E402
 from graphbuild.model.records import Link  # noqa: E402
+from graphbuild.pipeline.offsets import place_links  # noqa: E402
 
 DEFAULT_CORPUS = "tests/data/corpora/scigraph-dbpedia-spotlight/sample-045"
 

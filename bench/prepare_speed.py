@@ -31,12 +31,12 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from graphbuild.pipeline import ingest
-from graphbuild.workers import transfer
-from graphbuild.pipeline.offsets import place_links
-from graphbuild.readers import find_sources, read_source
 from graphbuild.model.records import Document
 from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.pipeline import ingest
+from graphbuild.pipeline.offsets import place_links
+from graphbuild.readers import find_sources, read_source
+from graphbuild.workers import transfer
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from graphbuild.model.vocab import ENRICHMENT_OF, METADATA_GRAPH
 from graphbuild.query.canned import CannedQuery, list_queries, load_query, run
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import ENRICHMENT_OF, METADATA_GRAPH
 
 _REPEAT = 3
 _LIMIT_S = 60

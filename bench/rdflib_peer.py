@@ -15,10 +15,10 @@ from urllib.parse import quote
 from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
-from graphbuild.pipeline.offsets import place_links
-from graphbuild.readers import read_documents
 from graphbuild.model.records import Document
 from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.pipeline.offsets import place_links
+from graphbuild.readers import read_documents
 
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
 ITS = Namespace("http://www.w3.org/2005/11/its/rdf#")

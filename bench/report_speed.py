@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from graphbuild.model.vocab import DBR
 from graphbuild.report import build_report
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DBR
 
 RESOURCES = 50_000
 MENTIONS = 14

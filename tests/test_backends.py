@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from typer.testing import CliRunner
-
 from conftest import SEED
-from graphbuild.store import Store, open_store
-from graphbuild.cli import app
-from graphbuild.export.rdf import ExportFormat, export
-from graphbuild.store.figures import is_current
-from graphbuild.pipeline.delete import delete
-from graphbuild.pipeline.ingest import ingest
-from graphbuild.query.canned import load_query, run
-from graphbuild.store.remote import Endpoints, RemoteStore, with_values
-from graphbuild.store.embedded import EmbeddedStore
 from servers import OxigraphServer, VirtuosoServer, start_oxigraph
 from test_figures import AGGREGATE as AGGREGATE_FIGURES
 from test_figures import STORED as STORED_FIGURES
+from typer.testing import CliRunner
+
+from graphbuild.cli import app
+from graphbuild.export.rdf import ExportFormat, export
+from graphbuild.pipeline.delete import delete
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.query.canned import load_query, run
+from graphbuild.store import Store, open_store
+from graphbuild.store.embedded import EmbeddedStore
+from graphbuild.store.figures import is_current
+from graphbuild.store.remote import Endpoints, RemoteStore, with_values
 
 SEED_ID = SEED.stem
 DBR = "http://dbpedia.org/resource/"

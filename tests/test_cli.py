@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import SEED
 from typer.testing import CliRunner
 
-from conftest import SEED
 from graphbuild import cli
 from graphbuild.cli import app
 

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import DATA, SEED, SEEDS
+from servers import VirtuosoServer
 from typer.testing import CliRunner
 
-from conftest import DATA, SEED, SEEDS
+from graphbuild.cli import app
 from graphbuild.pipeline import convert as convert_module
 from graphbuild.pipeline import prepare as prepare_module
-from graphbuild.store import open_store
-from graphbuild.cli import app
 from graphbuild.pipeline.convert import convert
 from graphbuild.pipeline.ingest import ingest
-from graphbuild.store.remote import RemoteStore
+from graphbuild.store import open_store
 from graphbuild.store.embedded import EmbeddedStore
-from servers import VirtuosoServer
+from graphbuild.store.remote import RemoteStore
 
 runner = CliRunner()
 

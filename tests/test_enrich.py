@@ -16,11 +16,11 @@ from servers import FaultServer, OxigraphServer, Partial, Reply, VirtuosoServer,
 
 from graphbuild.enrich import Aspect, DumpSource, Endpoint, RetryPolicy, Selection, enrich
 from graphbuild.enrich.query import LABEL, TYPE
-from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import enrichment_graph
+from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, XSD
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, XSD
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
 FIXTURE, ESBM, DOCUMENTS = DATA / "seed-resources.ttl", DATA / "esbm-excerpt.nt", DATA / "documents"

@@ -14,10 +14,10 @@ from graphbuild.enrich import DumpSource, Selection, enrich
 from graphbuild.enrich.dumps import DumpFormat
 from graphbuild.enrich.query import batch_query
 from graphbuild.errors import EnrichError, InputError
-from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.model.vocab import METADATA_GRAPH, PROV
+from graphbuild.pipeline.ingest import ingest
+from graphbuild.store.embedded import EmbeddedStore
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
 FIXTURE, ESBM = DATA / "seed-resources.ttl", DATA / "esbm-excerpt.nt"

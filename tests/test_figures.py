@@ -8,18 +8,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import DATA, SEED, SEEDS
 from pyoxigraph import Literal, NamedNode, Quad
 
-from conftest import DATA, SEED, SEEDS
-from graphbuild.store.figures import FiguresKeeper, is_current, rebuild, shares, stored_shares
+from graphbuild.model.quads import document_quads
+from graphbuild.model.records import Document, Link
+from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import ingest
-from graphbuild.model.quads import document_quads
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
-from graphbuild.model.records import Document, Link
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
+from graphbuild.store.figures import FiguresKeeper, is_current, rebuild, shares, stored_shares
 
 SEED_ID = "000_70018b3530a68054"
 INPUTS = [SEEDS, DATA / "nif", DATA / "spotlight", DATA / "jsonl", DATA / "csv"]

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from pyoxigraph import NamedNode, Quad
 
 from graphbuild.errors import InputError
-from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import document_quads
+from graphbuild.model.records import Document, Skipped
+from graphbuild.model.vocab import DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_source
-from graphbuild.model.records import Document, Skipped
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH
 
 SEEDS: dict[InputFormat, list[Path]] = {
     InputFormat.SUMMARY: [SEED],

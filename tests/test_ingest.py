@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import SEED, SEED_NIF
 from pyoxigraph import NamedNode
 
-from conftest import SEED, SEED_NIF
 import graphbuild.pipeline.ingest as ingest_module
-from graphbuild.store.figures import is_current
+from graphbuild.model.quads import document_iri
+from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import ingest
-from graphbuild.model.quads import document_iri
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, METADATA_GRAPH, sparql_prologue
+from graphbuild.store.figures import is_current
 
 SEED_ID = SEED.stem
 

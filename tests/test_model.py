@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from conftest import DATA, ROOT, SEED
 from rdflib.compare import isomorphic
 
-from conftest import DATA, ROOT, SEED
-from graphbuild.model.quads import document_quads, document_iri, provenance_nquads, run_iri
+from graphbuild.model.quads import document_iri, document_quads, provenance_nquads, run_iri
+from graphbuild.model.records import Document, Link
+from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.readers.summary import parse_summary
-from graphbuild.model.records import Document, Link
-from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH
 
 GOLDEN = DATA / "golden" / "000_70018b3530a68054.ttl"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import SEED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED
+from graphbuild.model.records import Link
 from graphbuild.pipeline import offsets
 from graphbuild.pipeline.offsets import place_links
-from graphbuild.model.records import Link
 
 DBR = "http://dbpedia.org/resource/"
 

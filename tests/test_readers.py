@@ -14,10 +14,10 @@ import pytest
 from conftest import DATA, SEED
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Document, Skipped
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, plain_name, read_documents, read_source
 from graphbuild.readers.text import decode, stem
-from graphbuild.model.records import Document, Skipped
 from graphbuild.store.embedded import EmbeddedStore
 
 

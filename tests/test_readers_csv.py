@@ -15,10 +15,10 @@ import pytest
 from reader_cases import cases, expected, shape
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Skipped
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, find_sources, read_documents, read_source
 from graphbuild.readers.tables import COLUMNS, EXTENSIONS, is_side_file, read_table
-from graphbuild.model.records import Skipped
 from graphbuild.store.embedded import EmbeddedStore
 
 HERE = Path(__file__).resolve().parent

@@ -16,12 +16,12 @@ from conftest import SEED_NIF
 from reader_cases import cases, expected, shape
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Document, RepairKind, Skipped
+from graphbuild.model.vocab import sparql_prologue
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.jsonl import EXTENSIONS, read_jsonl
-from graphbuild.model.records import Document, RepairKind, Skipped
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import sparql_prologue
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "jsonl"

@@ -22,14 +22,14 @@ from pyoxigraph import NamedNode, RdfFormat
 from reader_cases import cases, expected, shape
 
 from graphbuild.export.rdf import ExportFormat, export
-from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import document_iri
+from graphbuild.model.records import Document, RepairKind, Skipped
+from graphbuild.model.vocab import DEFAULT_BASE, ITSRDF, NIF
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.nif import EXTENSIONS, read_nif
-from graphbuild.model.records import Document, RepairKind, Skipped
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DEFAULT_BASE, ITSRDF, NIF
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "nif"

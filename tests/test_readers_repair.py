@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Link, Repair, RepairKind
 from graphbuild.readers.repair import (
     Settled,
     Stated,
@@ -15,7 +16,6 @@ from graphbuild.readers.repair import (
     settle,
     text_problem,
 )
-from graphbuild.model.records import Link, Repair, RepairKind
 
 DBR = "http://dbpedia.org/resource/"
 KORE = "Müller scored a hattrick against England."

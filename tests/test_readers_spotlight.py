@@ -16,13 +16,13 @@ from pyoxigraph import Literal, NamedNode
 from reader_cases import cases, expected, shape
 
 from graphbuild.errors import InputError
-from graphbuild.pipeline.ingest import ingest
 from graphbuild.model.quads import document_iri
+from graphbuild.model.records import Document, Skipped
+from graphbuild.model.vocab import DEFAULT_BASE, GB, ITSRDF, SPOTLIGHT, XSD
+from graphbuild.pipeline.ingest import ingest
 from graphbuild.readers import InputFormat, read_documents, read_source
 from graphbuild.readers.spotlight import EXTENSIONS, read_spotlight
-from graphbuild.model.records import Document, Skipped
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DEFAULT_BASE, GB, ITSRDF, SPOTLIGHT, XSD
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "spotlight"

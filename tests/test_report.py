@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import DATA, SEED, SEEDS
 from typer.testing import CliRunner
 
-from conftest import DATA, SEED, SEEDS
 from graphbuild.cli import app
 from graphbuild.errors import ReportError
+from graphbuild.model.vocab import DBR, PREFIXES
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.report import build_report, documents
@@ -32,7 +33,6 @@ from graphbuild.report.network import Edge, strongest
 from graphbuild.report.site import MARKER, document_path, page_name, resource_path
 from graphbuild.report.tally import Tally
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.model.vocab import DBR, PREFIXES
 
 ENRICHMENT = DATA / "report" / "seed-enrichment.ttl"
 ENRICHMENT_GRAPH = pyoxigraph.NamedNode("https://w3id.org/graphbuild/graph/test-enrichment")

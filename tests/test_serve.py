@@ -10,9 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 from typer.testing import CliRunner
 
-from conftest import SEED
 from graphbuild.cli import app
 from graphbuild.store.server import server_command
 

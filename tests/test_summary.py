@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents, read_source
-from graphbuild.readers.summary import EXTENSIONS, parse_summary, read_summary
 from graphbuild.model.records import Document, Skipped
 from graphbuild.model.vocab import SPOTLIGHT
+from graphbuild.readers import STDIN, InputFormat, find_sources, read_documents, read_source
+from graphbuild.readers.summary import EXTENSIONS, parse_summary, read_summary
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "summary"

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import SEEDS
+
 from graphbuild.errors import InputError
-from graphbuild.pipeline.prepare import Prepared, prepared
 from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
+from graphbuild.pipeline.prepare import Prepared, prepared
 from graphbuild.workers.transfer import OUT_OF_BAND, dumps, loads
 
 

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import DATA, SEEDS
 from typer.testing import CliRunner
 
-from conftest import DATA, SEEDS
-from graphbuild.validate.checks import ANCHOR_SLICE, StoredDocument, check_batch
 from graphbuild.cli import app
 from graphbuild.store.embedded import EmbeddedStore
+from graphbuild.validate.checks import ANCHOR_SLICE, StoredDocument, check_batch
 from graphbuild.validate.run import validate
 
 CASES = DATA / "validate"

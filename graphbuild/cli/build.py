@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from graphbuild.cli.app import DEFAULT_STORE_TEXT, QuietOption, StoreOption, app, errors_to_exit, open_cli_store, print_problems
+from graphbuild.cli.app import (
+    DEFAULT_STORE_TEXT,
+    QuietOption,
+    StoreOption,
+    app,
+    errors_to_exit,
+    open_cli_store,
+    print_problems,
+)
 from graphbuild.cli.progress import ProgressBars
 from graphbuild.errors import GraphbuildError, StoreError
 from graphbuild.model.vocab import DEFAULT_BASE

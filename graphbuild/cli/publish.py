@@ -9,7 +9,8 @@ import typer
 
 from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store
 from graphbuild.cli.progress import ProgressBars
-from graphbuild.store.server import DEFAULT_BIND, serve as serve_store
+from graphbuild.store.server import DEFAULT_BIND
+from graphbuild.store.server import serve as serve_store
 from graphbuild.text import plural
 
 DEFAULT_REPORT = Path("graphbuild-report")
@@ -71,7 +72,8 @@ def validate(
 ) -> None:
     """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
     # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
-    from graphbuild.validate import ReportFormat, render_json, render_table, validate as validate_store
+    from graphbuild.validate import ReportFormat, render_json, render_table
+    from graphbuild.validate import validate as validate_store
 
     report_format = choice(ReportFormat, format)
     with open_cli_store(store, read_only=True) as graph_store:

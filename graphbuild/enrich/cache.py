@@ -16,7 +16,6 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from graphbuild.enrich.query import Selection
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.store.protocol import Row, Store
 from graphbuild.model.vocab import (
     DBO,
     ENRICHED_ASPECT,
@@ -30,6 +29,7 @@ from graphbuild.model.vocab import (
     SCHEMA,
     XSD,
 )
+from graphbuild.store.protocol import Row, Store
 
 _META = f"<{METADATA_GRAPH.value}>"
 # A stored document says schema:mentions for every resource it links to (graphbuild.model.quads),

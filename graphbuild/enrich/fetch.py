@@ -20,12 +20,11 @@ import threading
 import time
 import urllib.error
 from collections.abc import Mapping, Sequence
-
-from pyoxigraph import NamedNode
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from pyoxigraph import NamedNode
 from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 

@@ -9,7 +9,7 @@ batches wrote stays, the failed resources keep whatever they had, and the report
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -20,8 +20,8 @@ from graphbuild.enrich.cache import Record, batch_quads, linked_resources, recor
 from graphbuild.enrich.fetch import Answer, FetchError
 from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
-from graphbuild.store.protocol import Store
 from graphbuild.progress import Progress
+from graphbuild.store.protocol import Store
 from graphbuild.text import plural
 
 BATCH_SIZE = 50

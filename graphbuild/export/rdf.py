@@ -14,8 +14,8 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
 from graphbuild.export.parts import PartWriter
-from graphbuild.store.protocol import Store
 from graphbuild.model.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
+from graphbuild.store.protocol import Store
 
 # A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
 # in text order). Larger graphs (metadata of a big corpus) are streamed as stored.

@@ -22,8 +22,21 @@ from pyoxigraph import NamedNode, Quad
 
 from graphbuild import __version__
 from graphbuild.model.records import Document, Link
-from graphbuild.model.vocab import DCTERMS, ENRICHMENT_GRAPH, GB, ITSRDF, METADATA_GRAPH, NIF, PROV, RDF, SCHEMA, TOOL, XSD
-from graphbuild.model.vocab import SECOND_RANK, SUPPORT
+from graphbuild.model.vocab import (
+    DCTERMS,
+    ENRICHMENT_GRAPH,
+    GB,
+    ITSRDF,
+    METADATA_GRAPH,
+    NIF,
+    PROV,
+    RDF,
+    SCHEMA,
+    SECOND_RANK,
+    SUPPORT,
+    TOOL,
+    XSD,
+)
 
 OFFSETS_INFERRED = GB + "offsetsInferred"
 AMBIGUOUS = GB + "ambiguousPlacement"

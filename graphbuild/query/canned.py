@@ -20,8 +20,8 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.store.protocol import Rows, Store, query_form
 from graphbuild.model.vocab import XSD, expand
+from graphbuild.store.protocol import Rows, Store, query_form
 
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
 _PARAM = re.compile(r"^(?P<name>\w+)\s*\((?P<kind>\w+)(?:\s*,\s*default\s+(?P<default>[^)]*?))?\)\s*(?P<doc>.*)$")

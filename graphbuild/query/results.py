@@ -12,8 +12,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from rich.console import Console
 from rich.table import Table
 
-from graphbuild.store.protocol import Rows
 from graphbuild.model.vocab import XSD, compact
+from graphbuild.store.protocol import Rows
 
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "int", "long", "decimal", "double", "float")}
 

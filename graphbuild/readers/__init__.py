@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Document, Skipped
 from graphbuild.readers import jsonl, nif, spotlight, summary, tables
 from graphbuild.readers.text import stem
-from graphbuild.model.records import Document, Skipped
 
 Item = Document | InputError | Skipped
 STDIN = "-"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from graphbuild.errors import InputError
-from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle, text_problem
 from graphbuild.model.records import Document, Link, Skipped
+from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle, text_problem
 
 EXTENSIONS = (".jsonl", ".ndjson")
 

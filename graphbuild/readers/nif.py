@@ -31,10 +31,10 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from graphbuild.errors import InputError
 from graphbuild.model.quads import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
-from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
-from graphbuild.readers.repair import Settled, Stated, settle
 from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
 from graphbuild.model.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
+from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
+from graphbuild.readers.repair import Settled, Stated, settle
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
 

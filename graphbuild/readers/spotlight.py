@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from graphbuild.errors import InputError
-from graphbuild.readers.repair import Stated, confidence_value, number_value, offset_value, settle, text_problem
-from graphbuild.readers.text import decode, stem
 from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.model.vocab import DBO, SCHEMA, SPOTLIGHT
+from graphbuild.readers.repair import Stated, confidence_value, number_value, offset_value, settle, text_problem
+from graphbuild.readers.text import decode, stem
 
 EXTENSIONS = (".json",)
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from graphbuild.errors import InputError
+from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle
 from graphbuild.readers.text import decode
-from graphbuild.model.records import Document, Link, Skipped
 
 EXTENSIONS = (".csv", ".tsv")
 SIDE_SUFFIXES = (".texts.csv", ".texts.tsv")

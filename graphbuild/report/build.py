@@ -6,11 +6,13 @@ memory is per resource (its rank, label and types) and per document id, never th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphbuild.errors import ReportError
+from graphbuild.model.vocab import OWL, compact
+from graphbuild.progress import Progress
 from graphbuild.report import charts, network
 from graphbuild.report.documents import write_documents
 from graphbuild.report.gather import Reader
@@ -18,8 +20,6 @@ from graphbuild.report.site import PAGE_SIZE, Site, chunks, list_path, resource_
 from graphbuild.report.tally import RankedResource, Tally
 from graphbuild.report.tips import Tips
 from graphbuild.store.protocol import Store
-from graphbuild.model.vocab import OWL, compact
-from graphbuild.progress import Progress
 
 DEFAULT_TOP = 50
 DOCUMENTS_PER_RESOURCE = 500

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphbuild.progress import Progress
 from graphbuild.report.gather import DocumentView, Reader
 from graphbuild.report.highlight import segments, tokens
 from graphbuild.report.site import DOCUMENTS, PAGE_SIZE, Site, chunks, document_path, list_path, page_name
@@ -24,7 +25,6 @@ from graphbuild.report.tally import Tally
 from graphbuild.report.tips import Tip, Tips
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.protocol import Store
-from graphbuild.progress import Progress
 
 Job = tuple[int, Sequence[tuple[str, str]], int, int]  # list page number, its documents, pages, total
 Done = tuple[list[DocumentView], dict[str, Tip], int]  # slim views, tips read, pages written

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.query.canned import load_query, run
-from graphbuild.store.protocol import Rows, Store
 from graphbuild.model.vocab import DBO, GB, ITSRDF, METADATA_GRAPH, NIF, OWL, PROV, RDF, RDFS, sparql_prologue
+from graphbuild.query.canned import load_query, run
+from graphbuild.store.protocol import Store
 
 _LANGUAGES = ("en", "")
 

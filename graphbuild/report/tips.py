@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphbuild.report.gather import Mention, Reader
 from graphbuild.model.vocab import DBO, OWL, compact
+from graphbuild.report.gather import Mention, Reader
 
 
 @dataclass(frozen=True, slots=True)

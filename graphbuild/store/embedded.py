@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, QueryTriples, Triple, Variable
+from pyoxigraph import (
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    Triple,
+    Variable,
+)
 
 from graphbuild.errors import QueryError, StoreError
 from graphbuild.model.quads import CONTENT_HASH

@@ -17,7 +17,7 @@ half-way leaves it absent, and the next writer rebuilds the figures from the men
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse

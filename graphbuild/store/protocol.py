@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Literal as Choice, Protocol
+from typing import BinaryIO, Protocol
+from typing import Literal as Choice
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple
 

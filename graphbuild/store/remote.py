@@ -26,9 +26,9 @@ from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graphbuild.errors import QueryError, StoreError
+from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
 from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, int_value, query_form, wrong_form
 from graphbuild.store.sparql_json import decode_ask, decode_select
-from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
 
 _TIMEOUT = 120
 NOT_OPTIMIZED = "optimize works on an embedded store; a SPARQL server manages its own storage"

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from graphbuild.errors import GraphbuildError, StoreError
-from graphbuild.store.remote import is_url
 from graphbuild.store.embedded import EmbeddedStore
+from graphbuild.store.remote import is_url
 
 DEFAULT_BIND = "127.0.0.1:7878"
 

@@ -4,6 +4,15 @@
     run     reading the store's document graphs in batches, the report and its renderings
 """
 
-from graphbuild.validate.run import ANCHOR_SLICE, SHAPES, ReportFormat, ValidationReport, Violation, render_json, render_table, validate
+from graphbuild.validate.run import (
+    ANCHOR_SLICE,
+    SHAPES,
+    ReportFormat,
+    ValidationReport,
+    Violation,
+    render_json,
+    render_table,
+    validate,
+)
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "render_json", "render_table", "validate"]

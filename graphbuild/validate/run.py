@@ -18,10 +18,10 @@ from itertools import chain
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
-from graphbuild.store.protocol import Rows, Store
 from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
+from graphbuild.store.protocol import Store
 from graphbuild.text import plural
+from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 
