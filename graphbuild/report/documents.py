@@ -10,10 +10,8 @@ in document order, from the slim views the workers send back.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from graphbuild.report.tally import Tally
 from graphbuild.report.tips import Tip, Tips
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.protocol import Store
+from graphbuild.workers.processes import ordered_map
 
 Job = tuple[int, Sequence[tuple[str, str]], int, int]  # list page number, its documents, pages, total
 Done = tuple[list[DocumentView], dict[str, Tip], int]  # slim views, tips read, pages written
@@ -84,15 +83,8 @@ def _here(site: Site, reader: Reader, tips: Tips, jobs: list[Job]) -> Iterator[D
 
 
 def _in_workers(site: Site, reader: Reader, jobs: list[Job], count: int) -> Iterator[Done]:
-    # spawn, not fork: a forked child would share the parent's open store. An executor, not
-    # a Pool: a worker that cannot start breaks it with an error instead of being restarted.
-    context = multiprocessing.get_context("spawn")
     setup = (reader.store.location, site.folder, site.store_label, site.generated, reader.min_confidence)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=setup)
-    try:
-        yield from pool.map(_worker_page, jobs)
-    finally:
-        pool.shutdown(cancel_futures=True)  # on an error here, pages not yet begun are dropped
+    return ordered_map(_worker_page, jobs, processes=count, initializer=_start_worker, initargs=setup)
 
 
 _worker: tuple[Site, Reader, Tips] | None = None

@@ -8,10 +8,8 @@ batch the batches go to worker processes, a bounded number in flight.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from enum import Enum
 from itertools import chain
@@ -22,6 +20,7 @@ from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compa
 from graphbuild.store.protocol import Store
 from graphbuild.text import plural
 from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
+from graphbuild.workers.processes import ordered_map
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 
@@ -118,17 +117,7 @@ def _run(batches: Iterator[list[StoredDocument]], workers: int) -> Iterator[list
         for batch in chain([first], [second] if second else [], batches):
             yield check_batch(batch)
         return
-    # Spawned, not forked: the parent holds the store open, and the children need none of it.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: list[Future[list[Violation]]] = []
-        for batch in chain([first, second], batches):
-            pending.append(pool.submit(check_batch, batch))
-            # Keep a couple of batches per worker in flight, so memory stays flat.
-            while len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    yield from ordered_map(check_batch, chain([first, second], batches), processes=workers)
 
 
 def _document_graphs(store: Store) -> Iterator[StoredDocument]:

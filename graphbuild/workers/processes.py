@@ -1,4 +1,9 @@
-"""Work over runs of sources in spawned processes, with the results in the sources' order.
+"""graphbuild's one way of working in other processes: spawned, results in order, bounded.
+
+Two shapes of work share the mechanism. ``ordered_map`` runs one call per job (a batch of
+graphs to validate, a page of the report) in a pool and yields the results in the jobs'
+order, a few jobs ahead. ``in_order`` streams many small items (prepared documents) from
+runs of sources, through files rather than pipes:
 
 Process k of n takes runs k, k+n, k+2n, …; this process reads the processes in turn, run
 by run, so what it yields is in the order a single process would give. The processes
@@ -16,7 +21,9 @@ import os
 import sys
 import tempfile
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -28,10 +35,48 @@ from graphbuild.workers.transfer import dumps, loads
 
 S = TypeVar("S")
 T = TypeVar("T")
+J = TypeVar("J")
+R = TypeVar("R")
 Work = Callable[[list[S]], Iterable[T]]
 
 # Below this size a message travels on the queue itself rather than through a file.
 _INLINE_BYTES = 1 << 16
+
+
+def spawn_context() -> multiprocessing.context.SpawnContext:
+    """Spawned, never forked: a forked child would share the parent's open store (and its
+    threads' locks), and it would import nothing it does not need."""
+    return multiprocessing.get_context("spawn")
+
+
+def ordered_map(
+    call: Callable[[J], R],
+    jobs: Iterable[J],
+    *,
+    processes: int,
+    ahead: int = 2,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[R]:
+    """``call(job)`` for every job, in ``processes`` other processes, yielded in the order
+    of ``jobs``; at most ``ahead`` jobs per process are submitted before their results are
+    taken, so memory stays flat. ``call`` and ``initializer`` (run once in each process)
+    must be picklable (module-level functions). An error in a call is raised here; jobs
+    not yet begun are then dropped.
+    """
+    pending: deque[Future[R]] = deque()
+    # An executor, not a Pool: a process that cannot start breaks it with an error instead
+    # of being restarted for ever.
+    pool = ProcessPoolExecutor(max(1, processes), mp_context=spawn_context(), initializer=initializer, initargs=initargs)
+    try:
+        for job in jobs:
+            pending.append(pool.submit(call, job))
+            while len(pending) >= max(1, processes) * ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def in_order(
@@ -53,7 +98,7 @@ def in_order(
     as a GraphbuildError that names ``name`` (what the processes do) and ``hint``.
     """
     processes = max(1, processes)
-    context = multiprocessing.get_context("spawn")
+    context = spawn_context()
     with tempfile.TemporaryDirectory(prefix="graphbuild-") as folder:
         tasks = [context.SimpleQueue() for _ in range(processes)]
         queues = [context.Queue(maxsize=queued) for _ in range(processes)]
