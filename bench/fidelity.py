@@ -28,8 +28,8 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graphbuild.export.rdf import ExportFormat, export  # noqa: E402
 from graphbuild.model.records import RepairKind  # noqa: E402
+from graphbuild.output.rdf import ExportFormat, export  # noqa: E402
 from graphbuild.pipeline.ingest import ingest  # noqa: E402
 from graphbuild.store.embedded import EmbeddedStore  # noqa: E402
 

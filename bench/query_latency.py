@@ -106,7 +106,7 @@ def _ranked_classes(store: EmbeddedStore) -> list[str]:
     # records are typed too, but in other graphs.
     result = store.select(
         f"""SELECT ?c (COUNT(DISTINCT ?e) AS ?n) WHERE {{
-          GRAPH <{METADATA_GRAPH.value}> {{ ?g <{ENRICHMENT_OF}> ?e }}
+          GRAPH <{METADATA_GRAPH.value}> {{ ?g {ENRICHMENT_OF} ?e }}
           GRAPH ?g {{ ?e a ?c }}
         }} GROUP BY ?c ORDER BY DESC(?n) ?c"""
     )

@@ -16,7 +16,7 @@ from test_figures import STORED as STORED_FIGURES
 from typer.testing import CliRunner
 
 from graphbuild.cli import app
-from graphbuild.export.rdf import ExportFormat, export
+from graphbuild.output.rdf import ExportFormat, export
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run

@@ -14,10 +14,9 @@ from conftest import SEED
 from pyoxigraph import Literal, NamedNode, Quad
 from servers import FaultServer, OxigraphServer, Partial, Reply, VirtuosoServer, start_oxigraph
 
-from graphbuild.enrich import Aspect, DumpSource, Endpoint, RetryPolicy, Selection, enrich
-from graphbuild.enrich.query import LABEL, TYPE
+from graphbuild.enrichment import Aspect, DumpSource, Endpoint, RetryPolicy, Selection, enrich
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, XSD
+from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, RDF_TYPE, RDFS_LABEL, XSD
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.store.embedded import EmbeddedStore
@@ -79,9 +78,9 @@ def test_the_seed_enriched_from_virtuoso_gets_a_label_and_types_for_each_resourc
         assert report.requests == 1 and report.ok
         for resource in SEED_RESOURCES:
             own = list(store.quads(enrichment_graph(resource), subject=resource))
-            labels = {q.object for q in own if q.predicate == LABEL}
+            labels = {q.object for q in own if q.predicate == RDFS_LABEL}
             assert {label.language for label in labels} == {"en", "de"}, resource
-            assert any(q.predicate == TYPE for q in own), resource
+            assert any(q.predicate == RDF_TYPE for q in own), resource
         # Document graphs and their metadata are untouched: enrichment lives in graphs of its own.
         assert document_quads <= {q for g in store.graphs() for q in store.quads(g)}
         assert all(q.graph_name.value.startswith(ENRICHMENT_GRAPH.value) for q in _enrichment(store))
@@ -135,10 +134,10 @@ def test_asking_for_more_than_was_fetched_fetches_again(tmp_path: Path, virtuoso
     endpoint = Endpoint(virtuoso, policy=POLICY)
     with _store(tmp_path, SEED) as store:
         enrich(store, source=endpoint, selection=Selection(frozenset({Aspect.LABELS}), ("en",)))
-        assert {q.predicate for q in _enrichment(store)} == {LABEL}
+        assert {q.predicate for q in _enrichment(store)} == {RDFS_LABEL}
         wider = enrich(store, source=endpoint, selection=Selection(frozenset({Aspect.LABELS, Aspect.TYPES}), ("en",)))
         assert (wider.enriched, wider.cached) == (5, 0)
-        assert {q.predicate for q in _enrichment(store)} == {LABEL, TYPE}
+        assert {q.predicate for q in _enrichment(store)} == {RDFS_LABEL, RDF_TYPE}
         narrower = enrich(store, source=endpoint, selection=Selection(frozenset({Aspect.TYPES}), ("en",)))
         assert (narrower.enriched, narrower.cached, narrower.requests) == (0, 5, 2)
 
@@ -188,7 +187,7 @@ def test_a_batch_over_the_row_cap_is_split_and_a_big_resource_paged(
 ) -> None:
     big = tmp_path / "row-cap.nt"
     with open(big, "w", encoding="utf-8") as out:
-        out.writelines(f"<{BIG.value}> <{TYPE.value}> <http://example.org/class/C{i:05d}> .\n" for i in range(BIG_TYPES))
+        out.writelines(f"<{BIG.value}> <{RDF_TYPE.value}> <http://example.org/class/C{i:05d}> .\n" for i in range(BIG_TYPES))
     virtuoso_server.ensure_loaded(big, "http://example.org/row-cap")
     text = "Pain, cancer pain and the row cap."
     rows = [("Pain", "Pain"), ("cancer pain", "Cancer_pain"), ("row cap", BIG.value.removeprefix(DBR))]
@@ -198,7 +197,7 @@ def test_a_batch_over_the_row_cap_is_split_and_a_big_resource_paged(
     with _store(tmp_path, document) as store:
         report = enrich(store, source=Endpoint(server.url, policy=POLICY), selection=EN_DE)
         assert (report.enriched, report.failed, report.requests) == (3, 0, 8)
-        assert sum(1 for q in store.quads(enrichment_graph(BIG)) if q.predicate == TYPE) == BIG_TYPES
+        assert sum(1 for q in store.quads(enrichment_graph(BIG)) if q.predicate == RDF_TYPE) == BIG_TYPES
         assert len({q for q in _enrichment(store) if q.subject == NamedNode(DBR + "Pain")}) == 11
     # 3 resources cut at 10,000 rows -> halves (1, 2) -> the pair cut -> Big alone cut -> 3 pages of 5,000; Pain.
     assert [seen.resources for seen in server.requests] == [3, 1, 2, 1, 1, 1, 1, 1]
@@ -269,4 +268,4 @@ def test_live_dbpedia(tmp_path: Path) -> None:
         assert report.ok and report.enriched + report.not_found == 5
         for resource in SEED_RESOURCES:
             graph = list(store.quads(enrichment_graph(resource)))
-            assert any(q.predicate == LABEL for q in graph) or any(q.predicate.value.endswith("wikiPageRedirects") for q in graph)
+            assert any(q.predicate == RDFS_LABEL for q in graph) or any(q.predicate.value.endswith("wikiPageRedirects") for q in graph)

@@ -13,7 +13,7 @@ from servers import FaultServer, Reply, VirtuosoServer
 from typer.testing import CliRunner
 
 from graphbuild.cli import app
-from graphbuild.enrich import fetch
+from graphbuild.enrichment import fetch
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
 FIXTURE, ESBM, DOCUMENTS = DATA / "seed-resources.ttl", DATA / "esbm-excerpt.nt", DATA / "documents"

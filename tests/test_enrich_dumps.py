@@ -10,9 +10,9 @@ import pytest
 from conftest import SEED
 from pyoxigraph import NamedNode
 
-from graphbuild.enrich import DumpSource, Selection, enrich
-from graphbuild.enrich.dumps import DumpFormat
-from graphbuild.enrich.query import batch_query
+from graphbuild.enrichment import DumpSource, Selection, enrich
+from graphbuild.enrichment.dumps import DumpFormat
+from graphbuild.enrichment.query import batch_query
 from graphbuild.errors import EnrichError, InputError
 from graphbuild.model.quads import enrichment_graph
 from graphbuild.model.vocab import METADATA_GRAPH, PROV

@@ -11,8 +11,8 @@ import pytest
 from pyoxigraph import Literal, NamedNode
 from servers import Close, FaultServer, Hang, OxigraphServer, Partial, Reply, Trickle, VirtuosoServer, free_port
 
-from graphbuild.enrich.fetch import Answer, Endpoint, FetchError, RetryPolicy, parse_results
-from graphbuild.enrich.query import Selection, batch_query, triples_by_resource
+from graphbuild.enrichment.fetch import Answer, Endpoint, FetchError, RetryPolicy, parse_results
+from graphbuild.enrichment.query import Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"

@@ -6,14 +6,7 @@ import pyoxigraph
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
-from graphbuild.enrich.query import (
-    ABSTRACT,
-    DISAMBIGUATES,
-    LABEL,
-    REDIRECTS,
-    SAME_AS,
-    SUBJECT,
-    TYPE,
+from graphbuild.enrichment.query import (
     Aspect,
     Selection,
     batch_query,
@@ -22,6 +15,15 @@ from graphbuild.enrich.query import (
     triples_by_resource,
 )
 from graphbuild.errors import EnrichError
+from graphbuild.model.vocab import (
+    DBO_ABSTRACT,
+    DBO_WIKI_PAGE_DISAMBIGUATES,
+    DBO_WIKI_PAGE_REDIRECTS,
+    DCTERMS_SUBJECT,
+    OWL_SAME_AS,
+    RDF_TYPE,
+    RDFS_LABEL,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "dbpedia"
 DBR = "http://dbpedia.org/resource/"
@@ -91,24 +93,24 @@ def test_the_query_names_resources_and_languages_only_as_terms() -> None:
 def test_every_aspect_on_the_fixture(fixture_store: pyoxigraph.Store) -> None:
     got = _answer(fixture_store, [PAIN, FOCUS], Selection(languages=("en", "de")))
     pain = set(got[PAIN])
-    assert {t for t in pain if t.predicate == LABEL} == {
-        Triple(PAIN, LABEL, Literal("Pain", language="en")),
-        Triple(PAIN, LABEL, Literal("Schmerz", language="de")),
+    assert {t for t in pain if t.predicate == RDFS_LABEL} == {
+        Triple(PAIN, RDFS_LABEL, Literal("Pain", language="en")),
+        Triple(PAIN, RDFS_LABEL, Literal("Schmerz", language="de")),
     }  # not "Douleur"@fr
-    assert {t.object.value for t in pain if t.predicate == TYPE} == {
+    assert {t.object.value for t in pain if t.predicate == RDF_TYPE} == {
         "http://www.w3.org/2002/07/owl#Thing",
         "http://dbpedia.org/ontology/Disease",
         "http://www.wikidata.org/entity/Q12136",
         "http://www.ontologydesignpatterns.org/ont/dul/DUL.owl#Situation",
     }
-    assert {t.object.language for t in pain if t.predicate == ABSTRACT} == {"en", "de"}
-    assert {t.object.value for t in pain if t.predicate == SUBJECT} == {DBR + "Category:Pain", DBR + "Category:Symptoms"}
+    assert {t.object.language for t in pain if t.predicate == DBO_ABSTRACT} == {"en", "de"}
+    assert {t.object.value for t in pain if t.predicate == DCTERMS_SUBJECT} == {DBR + "Category:Pain", DBR + "Category:Symptoms"}
     # Only Wikidata entities, not de.dbpedia or YAGO; foaf:isPrimaryTopicOf is not asked for.
-    assert {t.object.value for t in pain if t.predicate == SAME_AS} == {"http://www.wikidata.org/entity/Q81938"}
+    assert {t.object.value for t in pain if t.predicate == OWL_SAME_AS} == {"http://www.wikidata.org/entity/Q81938"}
     assert len(pain) == 2 + 4 + 2 + 2 + 1
     # Pain_(disambiguation) lists Pain: that flags the disambiguation page, not Pain.
-    assert not any(t.predicate == DISAMBIGUATES for t in pain)
-    assert {t.object.value for t in got[FOCUS] if t.predicate == DISAMBIGUATES} == {
+    assert not any(t.predicate == DBO_WIKI_PAGE_DISAMBIGUATES for t in pain)
+    assert {t.object.value for t in got[FOCUS] if t.predicate == DBO_WIKI_PAGE_DISAMBIGUATES} == {
         DBR + "Focus_(optics)", DBR + "Focus_group", DBR + "Focus_(geometry)", DBR + "Attention",
     }
 
@@ -117,16 +119,16 @@ def test_pages_redirecting_come_with_their_labels(fixture_store: pyoxigraph.Stor
     got = set(_answer(fixture_store, [CARE], Selection(frozenset({Aspect.REDIRECTS}), ("en",)))[CARE])
     medicine, comfort = NamedNode(DBR + "Palliative_medicine"), NamedNode(DBR + "Comfort_care")
     assert got == {
-        Triple(medicine, REDIRECTS, CARE),
-        Triple(medicine, LABEL, Literal("Palliative medicine", language="en")),
-        Triple(comfort, REDIRECTS, CARE),
-        Triple(comfort, LABEL, Literal("Comfort care", language="en")),
+        Triple(medicine, DBO_WIKI_PAGE_REDIRECTS, CARE),
+        Triple(medicine, RDFS_LABEL, Literal("Palliative medicine", language="en")),
+        Triple(comfort, DBO_WIKI_PAGE_REDIRECTS, CARE),
+        Triple(comfort, RDFS_LABEL, Literal("Comfort care", language="en")),
     }
 
 
 def test_a_selection_asks_only_for_its_aspects(fixture_store: pyoxigraph.Store) -> None:
     got = _answer(fixture_store, [PAIN, CARE], Selection(frozenset({Aspect.TYPES}), ("en",)))
-    assert {t.predicate for triples in got.values() for t in triples} == {TYPE}
+    assert {t.predicate for triples in got.values() for t in triples} == {RDF_TYPE}
     assert len(got[PAIN]) == 4 and len(got[CARE]) == 3
 
 
@@ -155,10 +157,10 @@ def test_unknown_resources_and_blank_nodes_are_dropped() -> None:
     ]
     assert triples_by_resource(rows, [PAIN, FOCUS]) == {
         PAIN: [
-            Triple(PAIN, LABEL, Literal("Pain", language="en")),
-            Triple(NamedNode(DBR + "Painful"), REDIRECTS, PAIN),
-            Triple(NamedNode(DBR + "Painful"), LABEL, Literal("Painful", language="en")),
-            Triple(NamedNode(DBR + "Ache"), REDIRECTS, PAIN),
+            Triple(PAIN, RDFS_LABEL, Literal("Pain", language="en")),
+            Triple(NamedNode(DBR + "Painful"), DBO_WIKI_PAGE_REDIRECTS, PAIN),
+            Triple(NamedNode(DBR + "Painful"), RDFS_LABEL, Literal("Painful", language="en")),
+            Triple(NamedNode(DBR + "Ache"), DBO_WIKI_PAGE_REDIRECTS, PAIN),
         ],
         FOCUS: [],
     }

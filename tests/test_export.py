@@ -9,8 +9,8 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.export.rdf import ExportFormat, export
 from graphbuild.model.vocab import FIGURES_GRAPH, METADATA_GRAPH
+from graphbuild.output.rdf import ExportFormat, export
 from graphbuild.store.embedded import EmbeddedStore
 
 SEED_ID = "000_70018b3530a68054"

@@ -28,7 +28,7 @@ OVERRIDES = {"entities-by-type": {"type": "dbo:Disease"}, "documents-by-type": {
 @pytest.fixture
 def enriched_seed_store(seed_store: EmbeddedStore) -> EmbeddedStore:
     """The seed, a document that links to a redirect and a disambiguation page, and the enrichment fixture."""
-    from graphbuild.enrich import DumpSource, enrich
+    from graphbuild.enrichment import DumpSource, enrich
     from graphbuild.pipeline.ingest import ingest
 
     data = Path(__file__).resolve().parent / "data" / "dbpedia"

@@ -21,10 +21,10 @@ from conftest import SEED
 from pyoxigraph import NamedNode, RdfFormat
 from reader_cases import cases, expected, shape
 
-from graphbuild.export.rdf import ExportFormat, export
 from graphbuild.model.quads import document_iri
 from graphbuild.model.records import Document, RepairKind, Skipped
 from graphbuild.model.vocab import DEFAULT_BASE, ITSRDF, NIF
+from graphbuild.output.rdf import ExportFormat, export
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import InputFormat, read_documents, read_source

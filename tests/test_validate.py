@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from graphbuild.cli import app
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.validate.checks import ANCHOR_SLICE, StoredDocument, check_batch
-from graphbuild.validate.run import validate
+from graphbuild.validation.checks import ANCHOR_SLICE, StoredDocument, check_batch
+from graphbuild.validation.run import validate
 
 CASES = DATA / "validate"
 DOC = "https://w3id.org/graphbuild/doc/"

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Optional, ParamSpec, TypeVar
 
 import typer
@@ -107,6 +109,16 @@ def choice(enum: type[E], value: str, option: str = "--format") -> E:
     except ValueError:
         names = ", ".join(str(member.value) for member in enum)
         raise GraphbuildError(f"{option} {value!r} does not fit this result; choose one of {names}") from None
+
+
+def import_extra(module: str, extra: str) -> ModuleType:
+    """``module``, or an error that names the extra to install for it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise GraphbuildError(
+            f"this command needs {exc.name}, which graphbuild's {extra!r} extra installs: pip install 'graphbuild[{extra}]'"
+        ) from None
 
 
 def read_text(path: Path) -> str:

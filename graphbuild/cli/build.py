@@ -133,7 +133,7 @@ def enrich(
     ] = None,
 ) -> None:
     """Fetch what DBpedia knows about every linked resource into its own graphs: labels, types, abstracts, categories, redirects, Wikidata links."""
-    from graphbuild import enrich as enrichment
+    import graphbuild.enrichment as enrichment
 
     selection = enrichment.Selection(enrichment.parse_aspects(what), enrichment.parse_languages(lang))
     if dumps and endpoint:

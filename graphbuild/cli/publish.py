@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store
+from graphbuild.cli.app import (
+    DEFAULT_STORE_TEXT,
+    StoreOption,
+    app,
+    choice,
+    errors_to_exit,
+    import_extra,
+    open_cli_store,
+)
 from graphbuild.cli.progress import ProgressBars
 from graphbuild.store.server import DEFAULT_BIND
 from graphbuild.store.server import serve as serve_store
@@ -51,10 +59,9 @@ def report(
     ] = 0.0,
 ) -> None:
     """Write a static site (opens from disk, no server): charts, highlighted documents, resources, the network."""
-    from graphbuild.report import build_report
-
+    reporting = import_extra("graphbuild.report", "report")
     with open_cli_store(store, read_only=True) as graph_store, ProgressBars("report") as progress:
-        summary = build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
+        summary = reporting.build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
     typer.echo(
         f"wrote {output / 'index.html'}: {plural(summary.documents, 'document')}, "
         f"{plural(summary.resources, 'resource')}, {plural(summary.mentions, 'mention')} ({summary.pages:,} pages)"
@@ -72,15 +79,13 @@ def validate(
 ) -> None:
     """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
     # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
-    from graphbuild.validate import ReportFormat, render_json, render_table
-    from graphbuild.validate import validate as validate_store
-
-    report_format = choice(ReportFormat, format)
+    validation = import_extra("graphbuild.validation", "validate")
+    report_format = choice(validation.ReportFormat, format)
     with open_cli_store(store, read_only=True) as graph_store:
-        result = validate_store(graph_store, workers=jobs)
-    if report_format is ReportFormat.JSON:
-        typer.echo(render_json(result))
+        result = validation.validate(graph_store, workers=jobs)
+    if report_format is validation.ReportFormat.JSON:
+        typer.echo(validation.render_json(result))
     else:
-        typer.echo("\n".join(render_table(result)))
+        typer.echo("\n".join(validation.render_table(result)))
     if not result.conforms:
         raise typer.Exit(1)

@@ -14,9 +14,9 @@ from rich.table import Table
 
 from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store, read_text
 from graphbuild.errors import GraphbuildError
-from graphbuild.export.rdf import ExportFormat, export_parts, write_triples
-from graphbuild.export.rdf import export as export_store
 from graphbuild.model.vocab import PREFIXES
+from graphbuild.output.rdf import ExportFormat, export_parts, write_triples
+from graphbuild.output.rdf import export as export_store
 from graphbuild.query.canned import list_queries, load_query, run
 from graphbuild.query.results import ResultFormat, write_boolean, write_rows
 from graphbuild.store.protocol import query_form

@@ -23,60 +23,87 @@ from pyoxigraph import NamedNode, Quad
 from graphbuild import __version__
 from graphbuild.model.records import Document, Link
 from graphbuild.model.vocab import (
-    DCTERMS,
+    AMBIGUOUS_PLACEMENT,
+    CONTENT_HASH,
+    DCTERMS_IDENTIFIER,
     ENRICHMENT_GRAPH,
     GB,
-    ITSRDF,
+    ITS_TA_ANNOTATORS_REF,
+    ITS_TA_CLASS_REF,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_IDENT_REF,
     METADATA_GRAPH,
-    NIF,
-    PROV,
-    RDF,
-    SCHEMA,
+    MIN_CONFIDENCE,
+    NIF_ANCHOR_OF,
+    NIF_ANNOTATION,
+    NIF_BEGIN_INDEX,
+    NIF_CONTEXT,
+    NIF_END_INDEX,
+    NIF_IS_STRING,
+    NIF_PHRASE,
+    NIF_REFERENCE_CONTEXT,
+    NIF_RFC5147_STRING,
+    NIF_SOURCE_URL,
+    NIF_STRING,
+    NIF_TOPIC,
+    OFFSETS_INFERRED,
+    PROV_ACTIVITY,
+    PROV_ENTITY,
+    PROV_GENERATED_AT_TIME,
+    PROV_SOFTWARE_AGENT,
+    PROV_STARTED_AT_TIME,
+    PROV_WAS_ASSOCIATED_WITH,
+    PROV_WAS_DERIVED_FROM,
+    PROV_WAS_GENERATED_BY,
+    RDF_TYPE,
+    SCHEMA_MENTIONS,
+    SCHEMA_NAME,
+    SCHEMA_SCHOLARLY_ARTICLE,
     SECOND_RANK,
     SUPPORT,
+    SURFACE_FORM,
     TOOL,
-    XSD,
+    TOOL_VERSION,
+    XSD_BOOLEAN,
+    XSD_DATE_TIME,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    XSD_NON_NEGATIVE_INTEGER,
 )
 
-OFFSETS_INFERRED = GB + "offsetsInferred"
-AMBIGUOUS = GB + "ambiguousPlacement"
-SURFACE_FORM = GB + "surfaceForm"
-CONTENT_HASH = GB + "contentHash"
-TOOL_VERSION = GB + "toolVersion"
-MIN_CONFIDENCE = GB + "minConfidence"
-
-_A = f"<{RDF}type>"
-_INT = f"^^<{XSD}nonNegativeInteger>"
-_DOUBLE = f"^^<{XSD}double>"
-_INTEGER = f"^^<{XSD}integer>"
-_DATETIME = f"^^<{XSD}dateTime>"
-_TRUE = f'"true"^^<{XSD}boolean>'
+# N-Quads text of the terms (str() of a NamedNode is its <IRI>).
+_A = str(RDF_TYPE)
+_INT = f"^^{XSD_NON_NEGATIVE_INTEGER}"
+_DOUBLE = f"^^{XSD_DOUBLE}"
+_INTEGER = f"^^{XSD_INTEGER}"
+_DATETIME = f"^^{XSD_DATE_TIME}"
+_TRUE = f'"true"^^{XSD_BOOLEAN}'
 # Fixed middles of lines, " predicate object " or " predicate ": a line is node + middle
 # (+ object) + " <graph> .\n".
-_ARTICLE = f" {_A} <{SCHEMA}ScholarlyArticle>"
-_IDENTIFIER = f" <{DCTERMS}identifier> "
-_MENTIONS = f" <{SCHEMA}mentions> "
-_CONTEXT_A = f" {_A} <{NIF}Context>"
-_PHRASE_A = f" {_A} <{NIF}Phrase>"
-_STRING_A = f" {_A} <{NIF}String>"
-_RFC5147_A = f" {_A} <{NIF}RFC5147String>"
-_ANNOTATION_A = f" {_A} <{NIF}Annotation>"
-_IS_STRING = f" <{NIF}isString> "
-_BEGIN = f" <{NIF}beginIndex> "
-_END = f" <{NIF}endIndex> "
-_SOURCE_URL = f" <{NIF}sourceUrl> "
-_REFERENCE_CONTEXT = f" <{NIF}referenceContext> "
-_ANCHOR_OF = f" <{NIF}anchorOf> "
-_TOPIC = f" <{NIF}topic> "
-_SURFACE_FORM = f" <{SURFACE_FORM}> "
-_INFERRED = f" <{OFFSETS_INFERRED}> {_TRUE}"
-_AMBIGUOUS = f" <{AMBIGUOUS}> {_TRUE}"
-_IDENT_REF = f" <{ITSRDF}taIdentRef> "
-_CONFIDENCE = f" <{ITSRDF}taConfidence> "
-_ANNOTATORS_REF = f" <{ITSRDF}taAnnotatorsRef> "
-_CLASS_REF = f" <{ITSRDF}taClassRef> "
-_SUPPORT = f" <{SUPPORT}> "
-_SECOND_RANK = f" <{SECOND_RANK}> "
+_ARTICLE = f" {_A} {SCHEMA_SCHOLARLY_ARTICLE}"
+_IDENTIFIER = f" {DCTERMS_IDENTIFIER} "
+_MENTIONS = f" {SCHEMA_MENTIONS} "
+_CONTEXT_A = f" {_A} {NIF_CONTEXT}"
+_PHRASE_A = f" {_A} {NIF_PHRASE}"
+_STRING_A = f" {_A} {NIF_STRING}"
+_RFC5147_A = f" {_A} {NIF_RFC5147_STRING}"
+_ANNOTATION_A = f" {_A} {NIF_ANNOTATION}"
+_IS_STRING = f" {NIF_IS_STRING} "
+_BEGIN = f" {NIF_BEGIN_INDEX} "
+_END = f" {NIF_END_INDEX} "
+_SOURCE_URL = f" {NIF_SOURCE_URL} "
+_REFERENCE_CONTEXT = f" {NIF_REFERENCE_CONTEXT} "
+_ANCHOR_OF = f" {NIF_ANCHOR_OF} "
+_TOPIC = f" {NIF_TOPIC} "
+_SURFACE_FORM = f" {SURFACE_FORM} "
+_INFERRED = f" {OFFSETS_INFERRED} {_TRUE}"
+_AMBIGUOUS = f" {AMBIGUOUS_PLACEMENT} {_TRUE}"
+_IDENT_REF = f" {ITS_TA_IDENT_REF} "
+_CONFIDENCE = f" {ITS_TA_CONFIDENCE} "
+_ANNOTATORS_REF = f" {ITS_TA_ANNOTATORS_REF} "
+_CLASS_REF = f" {ITS_TA_CLASS_REF} "
+_SUPPORT = f" {SUPPORT} "
+_SECOND_RANK = f" {SECOND_RANK} "
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # What N-Quads forbids inside <…>; readers validate IRIs, this keeps the bulk loader safe.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -130,28 +157,28 @@ def provenance_nquads(
     """Metadata-graph N-Quads that say where a document graph came from, and how it was filtered."""
     s, g = f"<{graph.iri}>", f"<{METADATA_GRAPH.value}>"
     lines = [
-        f"{s} {_A} <{PROV}Entity> {g} .\n",
-        f"{s} <{PROV}generatedAtTime> {_datetime(at)} {g} .\n",
-        f"{s} <{PROV}wasGeneratedBy> <{run.value}> {g} .\n",
-        f"{s} <{CONTENT_HASH}> {_literal(graph.content_hash)} {g} .\n",
+        f"{s} {_A} {PROV_ENTITY} {g} .\n",
+        f"{s} {PROV_GENERATED_AT_TIME} {_datetime(at)} {g} .\n",
+        f"{s} {PROV_WAS_GENERATED_BY} {run} {g} .\n",
+        f"{s} {CONTENT_HASH} {_literal(graph.content_hash)} {g} .\n",
     ]
     if source and not source.startswith("<"):
-        lines.append(f"{s} <{PROV}wasDerivedFrom> <{_file_uri(source)}> {g} .\n")
+        lines.append(f"{s} {PROV_WAS_DERIVED_FROM} <{_file_uri(source)}> {g} .\n")
     if min_confidence is not None:
-        lines.append(f"{s} <{MIN_CONFIDENCE}> \"{min_confidence!r}\"{_DOUBLE} {g} .\n")
+        lines.append(f"{s} {MIN_CONFIDENCE} \"{min_confidence!r}\"{_DOUBLE} {g} .\n")
     return "".join(lines)
 
 
 def run_nquads(run: NamedNode, *, started: datetime) -> str:
     """The metadata of one ingest run: when, and which tool at which version."""
-    r, g, tool = f"<{run.value}>", f"<{METADATA_GRAPH.value}>", f"<{TOOL.value}>"
+    r, g, tool = str(run), str(METADATA_GRAPH), str(TOOL)
     return (
-        f"{r} {_A} <{PROV}Activity> {g} .\n"
-        f"{r} <{PROV}startedAtTime> {_datetime(started)} {g} .\n"
-        f"{r} <{PROV}wasAssociatedWith> {tool} {g} .\n"
-        f"{r} <{TOOL_VERSION}> {_literal(__version__)} {g} .\n"
-        f"{tool} {_A} <{PROV}SoftwareAgent> {g} .\n"
-        f"{tool} <{SCHEMA}name> {_literal('graphbuild')} {g} .\n"
+        f"{r} {_A} {PROV_ACTIVITY} {g} .\n"
+        f"{r} {PROV_STARTED_AT_TIME} {_datetime(started)} {g} .\n"
+        f"{r} {PROV_WAS_ASSOCIATED_WITH} {tool} {g} .\n"
+        f"{r} {TOOL_VERSION} {_literal(__version__)} {g} .\n"
+        f"{tool} {_A} {PROV_SOFTWARE_AGENT} {g} .\n"
+        f"{tool} {SCHEMA_NAME} {_literal('graphbuild')} {g} .\n"
     )
 
 

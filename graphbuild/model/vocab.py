@@ -1,6 +1,7 @@
-"""Namespaces, prefixes and the fixed IRIs of graphbuild's graph (MODEL.md).
+"""Namespaces, prefixes, and every term of graphbuild's graph (docs/model.md).
 
-The project namespace lives here and nowhere else.
+The one vocabulary module: each term is a constant here (a pyoxigraph ``NamedNode``;
+``.value`` is its IRI) and nowhere else. The project namespace lives here too.
 """
 
 from __future__ import annotations
@@ -37,21 +38,82 @@ PREFIXES: dict[str, str] = {
     "gb": GB,
 }
 
-# Spotlight's per-link scores, which no standard vocabulary has (MODEL.md): the resource's
-# prior in-link count and how close the runner-up candidate came (@percentageOfSecondRank).
-SUPPORT = GB + "support"
-SECOND_RANK = GB + "percentageOfSecondRank"
+# The terms of the model.
+RDF_TYPE = NamedNode(RDF + "type")
+RDFS_LABEL = NamedNode(RDFS + "label")
+OWL_SAME_AS = NamedNode(OWL + "sameAs")
+OWL_THING = NamedNode(OWL + "Thing")
+NIF_CONTEXT = NamedNode(NIF + "Context")
+NIF_PHRASE = NamedNode(NIF + "Phrase")
+NIF_STRING = NamedNode(NIF + "String")
+NIF_RFC5147_STRING = NamedNode(NIF + "RFC5147String")
+NIF_ANNOTATION = NamedNode(NIF + "Annotation")
+NIF_IS_STRING = NamedNode(NIF + "isString")
+NIF_BEGIN_INDEX = NamedNode(NIF + "beginIndex")
+NIF_END_INDEX = NamedNode(NIF + "endIndex")
+NIF_ANCHOR_OF = NamedNode(NIF + "anchorOf")
+NIF_REFERENCE_CONTEXT = NamedNode(NIF + "referenceContext")
+NIF_SOURCE_URL = NamedNode(NIF + "sourceUrl")
+NIF_TOPIC = NamedNode(NIF + "topic")
+ITS_TA_IDENT_REF = NamedNode(ITSRDF + "taIdentRef")
+ITS_TA_CONFIDENCE = NamedNode(ITSRDF + "taConfidence")
+ITS_TA_CLASS_REF = NamedNode(ITSRDF + "taClassRef")
+ITS_TA_ANNOTATORS_REF = NamedNode(ITSRDF + "taAnnotatorsRef")
+SCHEMA_SCHOLARLY_ARTICLE = NamedNode(SCHEMA + "ScholarlyArticle")
+SCHEMA_MENTIONS = NamedNode(SCHEMA + "mentions")
+SCHEMA_NAME = NamedNode(SCHEMA + "name")
+DCTERMS_IDENTIFIER = NamedNode(DCTERMS + "identifier")
+DCTERMS_SUBJECT = NamedNode(DCTERMS + "subject")
+PROV_ENTITY = NamedNode(PROV + "Entity")
+PROV_ACTIVITY = NamedNode(PROV + "Activity")
+PROV_SOFTWARE_AGENT = NamedNode(PROV + "SoftwareAgent")
+PROV_GENERATED_AT_TIME = NamedNode(PROV + "generatedAtTime")
+PROV_WAS_GENERATED_BY = NamedNode(PROV + "wasGeneratedBy")
+PROV_WAS_DERIVED_FROM = NamedNode(PROV + "wasDerivedFrom")
+PROV_STARTED_AT_TIME = NamedNode(PROV + "startedAtTime")
+PROV_WAS_ASSOCIATED_WITH = NamedNode(PROV + "wasAssociatedWith")
+DBO_ABSTRACT = NamedNode(DBO + "abstract")
+DBO_WIKI_PAGE_REDIRECTS = NamedNode(DBO + "wikiPageRedirects")
+DBO_WIKI_PAGE_DISAMBIGUATES = NamedNode(DBO + "wikiPageDisambiguates")
+XSD_STRING = NamedNode(XSD + "string")
+XSD_BOOLEAN = NamedNode(XSD + "boolean")
+XSD_INTEGER = NamedNode(XSD + "integer")
+XSD_NON_NEGATIVE_INTEGER = NamedNode(XSD + "nonNegativeInteger")
+XSD_DOUBLE = NamedNode(XSD + "double")
+XSD_DATE_TIME = NamedNode(XSD + "dateTime")
+
+# graphbuild's own terms, for what no standard vocabulary says.
+# Spotlight's per-link scores: the resource's prior in-link count and how close the
+# runner-up candidate came (@percentageOfSecondRank).
+SUPPORT = NamedNode(GB + "support")
+SECOND_RANK = NamedNode(GB + "percentageOfSecondRank")
+# A mention placed by offset recovery, and one whose place was a guess among several.
+OFFSETS_INFERRED = NamedNode(GB + "offsetsInferred")
+AMBIGUOUS_PLACEMENT = NamedNode(GB + "ambiguousPlacement")
+# The surface form of a link with no place in the text (on its nif:Annotation).
+SURFACE_FORM = NamedNode(GB + "surfaceForm")
+# Provenance of a document graph and of a run, in the metadata graph.
+CONTENT_HASH = NamedNode(GB + "contentHash")
+TOOL_VERSION = NamedNode(GB + "toolVersion")
+MIN_CONFIDENCE = NamedNode(GB + "minConfidence")
+# Per-resource figures (graphbuild.store.figures).
+MENTION_COUNT = NamedNode(GB + "mentionCount")
+DOCUMENT_COUNT = NamedNode(GB + "documentCount")
+CONFIDENCE_COUNT = NamedNode(GB + "confidenceCount")
+CONFIDENCE_SUM = NamedNode(GB + "confidenceSum")
+MAX_CONFIDENCE = NamedNode(GB + "maxConfidence")
+UP_TO_DATE = NamedNode(GB + "upToDate")
 
 DEFAULT_BASE = "https://w3id.org/graphbuild/doc/"
 METADATA_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/metadata")
 # What DBpedia says about a linked resource lives in a graph of its own under this IRI
-# (model.enrichment_graph), so one store.replace refreshes one resource whole; its fetch
+# (model.quads.enrichment_graph), so one store.replace refreshes one resource whole; its fetch
 # record (time, source, what was asked) sits in the metadata graph like a document's.
 ENRICHMENT_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/enrichment")
-ENRICHMENT_OF = GB + "enrichmentOf"
-ENRICHED_ASPECT = GB + "enrichedAspect"
-ENRICHED_LANGUAGE = GB + "enrichedLanguage"
-FOUND = GB + "found"
+ENRICHMENT_OF = NamedNode(GB + "enrichmentOf")
+ENRICHED_ASPECT = NamedNode(GB + "enrichedAspect")
+ENRICHED_LANGUAGE = NamedNode(GB + "enrichedLanguage")
+FOUND = NamedNode(GB + "found")
 # Per-resource figures (mentions, documents, confidences) kept current by every write, so
 # that ranking resources reads a few triples each instead of every mention (graphbuild.store.figures).
 FIGURES_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/figures")

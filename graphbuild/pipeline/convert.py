@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from graphbuild.export.parts import PartWriter
+from graphbuild.errors import InputError
 from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, run_nquads
+from graphbuild.model.records import Skipped
 from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.output.parts import PartWriter
 from graphbuild.pipeline.prepare import FilesDone, Prepared, RunReport, prepared, source_of
 from graphbuild.progress import Progress
 from graphbuild.readers import InputFormat, find_sources
@@ -89,7 +91,7 @@ def convert(
                 report.count_prepared(item.prepared)
                 totals.add(item.prepared.shares)
                 files_done.saw(item.prepared.source)
-            else:
+            elif isinstance(item, (InputError, Skipped)):
                 report.count_problem(item)
                 files_done.saw(source_of(item))
         # The per-resource figures ingest would keep, so a store bulk-loaded from these files answers top-entities.

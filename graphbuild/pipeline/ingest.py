@@ -23,12 +23,12 @@ from pyoxigraph import NamedNode
 from graphbuild.errors import InputError
 from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, run_nquads
 from graphbuild.model.records import Repair, RepairKind
-from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV
+from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
 from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
 from graphbuild.progress import Progress
 from graphbuild.readers import InputFormat, find_sources
 from graphbuild.store.figures import FiguresKeeper, stored_shares
-from graphbuild.store.protocol import Store
+from graphbuild.store.protocol import Store, lexical
 from graphbuild.text import plural
 from graphbuild.workers.threads import Background
 
@@ -171,10 +171,10 @@ class _Writer:
         """Whether this run stored the document already (the same abstract under two
         fields, say): identical, it is noted and stored once; different, it is an error,
         since two documents cannot share an id."""
-        made = {q.predicate.value: q.object.value for q in self.store.quads(METADATA_GRAPH, subject=name)}
-        if made.get(PROV + "wasGeneratedBy") != self.run.value:
+        made = {q.predicate.value: lexical(q.object) for q in self.store.quads(METADATA_GRAPH, subject=name)}
+        if made.get(PROV_WAS_GENERATED_BY.value) != self.run.value:
             return False
-        first = _shown(made.get(PROV + "wasDerivedFrom"))
+        first = _shown(made.get(PROV_WAS_DERIVED_FROM.value))
         if stored == item.graph.content_hash:
             self.report.duplicates += 1
             message = f"document {item.doc_id!r} is identical to the one read from {first}; stored once"

@@ -20,7 +20,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.model.vocab import XSD, expand
+from graphbuild.model.vocab import XSD, XSD_BOOLEAN, expand
 from graphbuild.store.protocol import Rows, Store, query_form
 
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
@@ -125,7 +125,7 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     value = raw.strip().lower()
     if value not in ("true", "false"):
         raise ParameterError(f"--param {param.name}: expected true or false, got {raw!r}")
-    return Literal(value, datatype=NamedNode(XSD + "boolean"))
+    return Literal(value, datatype=XSD_BOOLEAN)
 
 
 def run(query: CannedQuery, values: dict[str, str], *, store: Store) -> Rows:

@@ -12,7 +12,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from rich.console import Console
 from rich.table import Table
 
-from graphbuild.model.vocab import XSD, compact
+from graphbuild.model.vocab import XSD, XSD_BOOLEAN, XSD_DOUBLE, XSD_STRING, compact
 from graphbuild.store.protocol import Rows
 
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "int", "long", "decimal", "double", "float")}
@@ -122,7 +122,7 @@ def _json_term(term: object) -> dict[str, str]:
         result = {"type": "literal", "value": term.value}
         if term.language:
             result["xml:lang"] = term.language
-        elif term.datatype.value != XSD + "string":
+        elif term.datatype.value != XSD_STRING.value:
             result["datatype"] = term.datatype.value
         return result
     if isinstance(term, Triple):
@@ -135,8 +135,8 @@ def _json_value(term: object | None) -> object:
         datatype = term.datatype.value
         if datatype in _NUMERIC:
             number = float(term.value)
-            return int(number) if datatype != XSD + "double" and number.is_integer() else number
-        if datatype == XSD + "boolean":
+            return int(number) if datatype != XSD_DOUBLE.value and number.is_integer() else number
+        if datatype == XSD_BOOLEAN.value:
             return term.value in ("true", "1")
     return None if term is None else plain(term)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Skipped
@@ -134,7 +134,8 @@ def _open(path: Path, stack: ExitStack) -> BinaryIO:
     stream: BinaryIO = stack.enter_context(path.open("rb"))
     if stream.read(2) == _GZIP_MAGIC:
         stream.seek(0)
-        return stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[return-value]
+        # A GzipFile reads like any binary stream; typeshed does not call it a BinaryIO.
+        return cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb")))
     stream.seek(0)
     return stream
 

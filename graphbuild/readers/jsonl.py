@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
-from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle, text_problem
+from graphbuild.readers.repair import Stated, confidence_value, iri_problem, settle, span_values, text_problem
 
 EXTENSIONS = (".jsonl", ".ndjson")
 
@@ -93,28 +93,25 @@ def _link(raw: object, line: int) -> Link | str:
         return '"surface" must be a non-empty string'
     if not isinstance(uri, str):
         return '"uri" must be a string'
-    confidence = None
+    confidence: float | None = None
     if raw.get("confidence") is not None:
-        confidence = confidence_value(raw["confidence"])
-        if isinstance(confidence, str):
-            return f'"confidence": {confidence}'
-    begin, end = raw.get("begin"), raw.get("end")
-    if (begin is None) != (end is None):
-        return 'give both "begin" and "end", or neither'
-    if begin is not None:
-        begin, end = offset_value(begin), offset_value(end)
-        for key, offset in (("begin", begin), ("end", end)):
-            if isinstance(offset, str):
-                return f'"{key}": {offset}'
+        stated = confidence_value(raw["confidence"])
+        if isinstance(stated, str):
+            return f'"confidence": {stated}'
+        confidence = stated
+    span = span_values(raw.get("begin"), raw.get("end"), quote='"')
+    if isinstance(span, str):
+        return span
+    begin, end = span
     types = raw.get("types") or []
     if not isinstance(types, list) or not all(isinstance(t, str) and not iri_problem(t) for t in types):
         return '"types" must be a list of IRIs'
     return Link(
         surface=surface,
         resource=uri,
-        confidence=confidence,  # type: ignore[arg-type]
-        begin=begin,  # type: ignore[arg-type]
-        end=end,  # type: ignore[arg-type]
+        confidence=confidence,
+        begin=begin,
+        end=end,
         types=tuple(dict.fromkeys(types)),
         line=line,
     )

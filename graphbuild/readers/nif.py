@@ -30,28 +30,34 @@ from typing import BinaryIO
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.model.quads import AMBIGUOUS, OFFSETS_INFERRED, SURFACE_FORM
 from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
-from graphbuild.model.vocab import DCTERMS, ITSRDF, NIF, RDF, SECOND_RANK, SUPPORT, compact
+from graphbuild.model.vocab import (
+    AMBIGUOUS_PLACEMENT,
+    DCTERMS_IDENTIFIER,
+    ITS_TA_ANNOTATORS_REF,
+    ITS_TA_CLASS_REF,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_IDENT_REF,
+    NIF_ANCHOR_OF,
+    NIF_BEGIN_INDEX,
+    NIF_CONTEXT,
+    NIF_END_INDEX,
+    NIF_IS_STRING,
+    NIF_REFERENCE_CONTEXT,
+    NIF_SOURCE_URL,
+    NIF_TOPIC,
+    OFFSETS_INFERRED,
+    RDF_TYPE,
+    SECOND_RANK,
+    SUPPORT,
+    SURFACE_FORM,
+    compact,
+)
 from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
 from graphbuild.readers.repair import Settled, Stated, settle
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
 
-_TYPE = RDF + "type"
-_CONTEXT = NIF + "Context"
-_IS_STRING = NIF + "isString"
-_REFERENCE_CONTEXT = NIF + "referenceContext"
-_ANCHOR_OF = NIF + "anchorOf"
-_BEGIN = NIF + "beginIndex"
-_END = NIF + "endIndex"
-_SOURCE_URL = NIF + "sourceUrl"
-_TOPIC = NIF + "topic"
-_IDENT_REF = ITSRDF + "taIdentRef"
-_CONFIDENCE = ITSRDF + "taConfidence"
-_CLASS_REF = ITSRDF + "taClassRef"
-_ANNOTATORS_REF = ITSRDF + "taAnnotatorsRef"
-_IDENTIFIER = DCTERMS + "identifier"
 
 _RANGE = re.compile(r"#(?:char=(\d+),(\d*)|offset_(\d+)_(\d*))$")
 Item = Document | InputError | Skipped
@@ -69,16 +75,16 @@ class _Bad(Exception):
 def read_nif(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
     """Yield one document per context of a NIF file (module docstring)."""
     graph = RdfFile(stream.read(), syntax_of(name), base=path.resolve().as_uri() if path else None, source=source)
-    nif = _Nif(graph) if graph.error is None else None
-    contexts = nif.contexts() if nif is not None else []
     if graph.error is not None:
         yield graph.error
         return
+    nif = _Nif(graph)
+    contexts = nif.contexts()
     if not contexts:
         yield Skipped(source, "no nif:Context with a nif:isString, so no documents")
         return
     for context in contexts:
-        yield _document(nif, context)  # type: ignore[arg-type]
+        yield _document(nif, context)
 
 
 class _Nif:
@@ -92,7 +98,7 @@ class _Nif:
         self.bad_lines = graph.bad_lines
         self._phrases: dict[Term, list[Node]] = defaultdict(list)
         for subject, properties in self.subjects.items():
-            for target in properties.get(_REFERENCE_CONTEXT, ()):
+            for target in properties.get(NIF_REFERENCE_CONTEXT.value, ()):
                 self._phrases[target].append(subject)
 
     def phrases(self, context: Node) -> list[Node]:
@@ -101,13 +107,13 @@ class _Nif:
     def contexts(self) -> list[Node]:
         found: dict[Node, None] = {}
         for subject, properties in self.subjects.items():
-            if _IS_STRING in properties or any(t.value == _CONTEXT for t in properties.get(_TYPE, ())):
+            if NIF_IS_STRING.value in properties or any(t.value == NIF_CONTEXT.value for t in properties.get(RDF_TYPE.value, ())):
                 found[subject] = None
-            for context in properties.get(_REFERENCE_CONTEXT, ()):
+            for context in properties.get(NIF_REFERENCE_CONTEXT.value, ()):
                 if isinstance(context, (NamedNode, BlankNode)):
                     found[context] = None
         # A context with no text and nothing in it (KORE50's collection) is no document.
-        texts = [c for c in found if _IS_STRING in self.subjects.get(c, {}) or self.phrases(c)]
+        texts = [c for c in found if NIF_IS_STRING.value in self.subjects.get(c, {}) or self.phrases(c)]
         stems = {c.value.split("#", 1)[0] for c in texts if isinstance(c, NamedNode)}
         if self.bad_lines and any(stem not in stems for stem in self.bad_lines):
             stem = next(s for s in self.bad_lines if s not in stems)
@@ -127,10 +133,10 @@ def _document(graph: _Nif, context: Node) -> Item:
             line, message = graph.bad_lines[stem]
             return InputError(source, line, f"{message}; document <{stem}> not loaded")
         properties = graph.subjects.get(context, {})
-        if _IS_STRING not in properties:
+        if NIF_IS_STRING.value not in properties:
             count = len(graph.phrases(context))
             raise _Bad(context, f"context {_name(context)} has no nif:isString, yet {count} phrases refer to it")
-        text = _literal(properties, _IS_STRING, context, required=True)
+        text = _literal(properties, NIF_IS_STRING.value, context, required=True)
         assert text is not None
         doc_id = _doc_id(graph, context)
         stated, repairs = _stated_links(graph, context, text)
@@ -149,8 +155,10 @@ def _document(graph: _Nif, context: Node) -> Item:
 
 
 def _doc_id(graph: _Nif, context: NamedNode) -> str:
-    for url in graph.subjects.get(context, {}).get(_SOURCE_URL, ()):
-        for identifier in graph.subjects.get(url, {}).get(_IDENTIFIER, ()):  # type: ignore[call-overload]
+    for url in graph.subjects.get(context, {}).get(NIF_SOURCE_URL.value, ()):
+        if isinstance(url, Literal):
+            continue
+        for identifier in graph.subjects.get(url, {}).get(DCTERMS_IDENTIFIER.value, ()):
             if isinstance(identifier, Literal) and identifier.value:
                 return identifier.value
     return context.value.split("#", 1)[0]
@@ -161,10 +169,10 @@ def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], 
     repairs: list[Repair] = []
     for phrase in graph.phrases(context):
         properties = graph.subjects[phrase]
-        if len(properties[_REFERENCE_CONTEXT]) > 1:
-            count = len(properties[_REFERENCE_CONTEXT])
+        if len(properties[NIF_REFERENCE_CONTEXT.value]) > 1:
+            count = len(properties[NIF_REFERENCE_CONTEXT.value])
             raise _Bad(phrase, f"phrase {_name(phrase)} has {count} nif:referenceContext values; expected one")
-        if not properties.get(_IDENT_REF):
+        if not properties.get(ITS_TA_IDENT_REF.value):
             message = f"phrase {_name(phrase)} has no itsrdf:taIdentRef (a mention without a link); left out"
             repairs.append(Repair(RepairKind.NO_RESOURCE, message, graph.source, graph.line(phrase), _value(phrase)))
             continue
@@ -174,7 +182,7 @@ def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], 
             repairs.append(
                 Repair(RepairKind.OFFSETS_FROM_IRI, message, graph.source, graph.line(phrase), _value(phrase))
             )
-        anchor = _literal(properties, _ANCHOR_OF, phrase)
+        anchor = _literal(properties, NIF_ANCHOR_OF.value, phrase)
         if anchor is None:
             if not 0 <= begin < end <= len(text):
                 raise _Bad(
@@ -184,44 +192,46 @@ def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], 
             message = f"phrase {_name(phrase)} has no nif:anchorOf; took the text {anchor!r} at [{begin},{end})"
             repairs.append(Repair(RepairKind.ANCHOR_MISSING, message, graph.source, graph.line(phrase), _value(phrase)))
         stated.append(Stated(_link(properties, phrase, anchor, begin, end, graph.line(phrase)), _value(phrase)))
-    for annotation in graph.subjects.get(context, {}).get(_TOPIC, ()):
-        properties = graph.subjects.get(annotation, {})  # type: ignore[call-overload]
-        if properties.get(_IDENT_REF):
-            surface = _literal(properties, SURFACE_FORM, annotation) or ""  # type: ignore[arg-type]
-            link = _link(properties, annotation, surface, None, None, graph.line(annotation))  # type: ignore[arg-type]
-            stated.append(Stated(link, _value(annotation)))  # type: ignore[arg-type]
+    for annotation in graph.subjects.get(context, {}).get(NIF_TOPIC.value, ()):
+        if isinstance(annotation, Literal):
+            continue
+        properties = graph.subjects.get(annotation, {})
+        if properties.get(ITS_TA_IDENT_REF.value):
+            surface = _literal(properties, SURFACE_FORM.value, annotation) or ""
+            link = _link(properties, annotation, surface, None, None, graph.line(annotation))
+            stated.append(Stated(link, _value(annotation)))
     return stated, repairs
 
 
 def _link(
     properties: dict[str, list[Term]], node: Node, anchor: str, begin: int | None, end: int | None, line: int | None
 ) -> Link:
-    resource = _one(properties, _IDENT_REF, node)
+    resource = _one(properties, ITS_TA_IDENT_REF.value, node)
     if not isinstance(resource, NamedNode):
         raise _Bad(node, f"{_name(node)}: itsrdf:taIdentRef must be an IRI, not {resource}")
-    confidence = _number(properties, _CONFIDENCE, node)
+    confidence = _number(properties, ITS_TA_CONFIDENCE.value, node)
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         raise _Bad(node, f"{_name(node)}: itsrdf:taConfidence {confidence!r} is outside [0, 1]")
-    second_rank = _number(properties, SECOND_RANK, node)
-    support = _number(properties, SUPPORT, node)
+    second_rank = _number(properties, SECOND_RANK.value, node)
+    support = _number(properties, SUPPORT.value, node)
     return Link(
         surface=anchor,
         resource=resource.value,
         confidence=confidence,
         begin=begin,
         end=end,
-        inferred=_flag(properties, OFFSETS_INFERRED),
-        ambiguous=_flag(properties, AMBIGUOUS),
-        types=tuple(sorted({t.value for t in properties.get(_CLASS_REF, ()) if isinstance(t, NamedNode)})),
+        inferred=_flag(properties, OFFSETS_INFERRED.value),
+        ambiguous=_flag(properties, AMBIGUOUS_PLACEMENT.value),
+        types=tuple(sorted({t.value for t in properties.get(ITS_TA_CLASS_REF.value, ()) if isinstance(t, NamedNode)})),
         line=line,
         support=int(support) if support is not None and support.is_integer() and support >= 0 else None,
         second_rank=second_rank,
-        annotator=_iri(properties, _ANNOTATORS_REF, node),
+        annotator=_iri(properties, ITS_TA_ANNOTATORS_REF.value, node),
     )
 
 
 def _offsets(properties: dict[str, list[Term]], phrase: Node) -> tuple[int, int, bool]:
-    begin, end = _index(properties, _BEGIN, phrase), _index(properties, _END, phrase)
+    begin, end = _index(properties, NIF_BEGIN_INDEX.value, phrase), _index(properties, NIF_END_INDEX.value, phrase)
     if begin is not None and end is not None:
         return begin, end, False
     match = _RANGE.search(_value(phrase) or "")

@@ -126,6 +126,21 @@ def offset_value(raw: object) -> int | str:
     return f"{raw!r} is not a non-negative integer offset"
 
 
+def span_values(begin: object, end: object, *, quote: str = "") -> tuple[int | None, int | None] | str:
+    """Both offsets of a link (None, None when neither is given), or why not; ``quote``
+    wraps the field names in the message (``"`` for JSON keys)."""
+    if (begin is None) != (end is None):
+        return f"give both {quote}begin{quote} and {quote}end{quote}, or neither"
+    if begin is None:
+        return None, None
+    first, last = offset_value(begin), offset_value(end)
+    if isinstance(first, str):
+        return f"{quote}begin{quote}: {first}"
+    if isinstance(last, str):
+        return f"{quote}end{quote}: {last}"
+    return first, last
+
+
 def text_problem(value: str) -> str | None:
     """Why a string from JSON cannot be stored (a lone surrogate is no character), or None."""
     try:
@@ -140,7 +155,9 @@ def _json_kind(raw: object) -> str:
         return "null"
     if isinstance(raw, bool):
         return "true/false"
-    return {dict: "an object", list: "a list"}.get(type(raw), repr(raw))
+    if isinstance(raw, dict):
+        return "an object"
+    return "a list" if isinstance(raw, list) else repr(raw)
 
 
 def _name(item: Stated) -> str:
@@ -236,10 +253,10 @@ def _one_per_span(
         if not link.placed:
             kept.append(link)
             continue
-        span = (link.begin, link.end)
-        first = by_span.get(span)  # type: ignore[arg-type]
+        span = (link.begin or 0, link.end or 0)
+        first = by_span.get(span)
         if first is None:
-            by_span[span] = link  # type: ignore[index]
+            by_span[span] = link
             kept.append(link)
         elif replace(first, line=None) == replace(link, line=None):
             message = f"{_name(item)}: the same link on [{span[0]},{span[1]}) is stated twice; stored once"

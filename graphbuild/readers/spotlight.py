@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.model.vocab import DBO, SCHEMA, SPOTLIGHT
 from graphbuild.readers.repair import Stated, confidence_value, number_value, offset_value, settle, text_problem
 from graphbuild.readers.text import decode, stem
+
+N = TypeVar("N", int, float)
 
 EXTENSIONS = (".json",)
 
@@ -132,21 +134,35 @@ def _link(resource: object, to_chars: list[int] | None, line: int) -> Link | str
     if isinstance(offset, str):
         return f'"@offset": {offset}'
     begin = _to_chars(offset, to_chars)
-    values: dict[str, object] = {}
-    for key, field, parse in (
-        ("@similarityScore", "confidence", confidence_value),
-        ("@support", "support", offset_value),
-        ("@percentageOfSecondRank", "second_rank", _non_negative),
-    ):
-        if resource.get(key) is not None:
-            parsed = parse(resource[key])
-            if isinstance(parsed, str):
-                return f"{key!r}: {parsed}"
-            values[field] = parsed
+    confidence = _optional(resource, "@similarityScore", confidence_value)
+    if isinstance(confidence, str):
+        return f"'@similarityScore': {confidence}"
+    support = _optional(resource, "@support", offset_value)
+    if isinstance(support, str):
+        return f"'@support': {support}"
+    second_rank = _optional(resource, "@percentageOfSecondRank", _non_negative)
+    if isinstance(second_rank, str):
+        return f"'@percentageOfSecondRank': {second_rank}"
     types = _types(resource.get("@types"))
     if isinstance(types, str):
         return f'"@types": {types}'
-    return Link(surface=surface, resource=uri, begin=begin, end=begin + len(surface), types=types, line=line, **values)  # type: ignore[arg-type]
+    return Link(
+        surface=surface,
+        resource=uri,
+        begin=begin,
+        end=begin + len(surface),
+        types=types,
+        line=line,
+        confidence=confidence,
+        support=support,
+        second_rank=second_rank,
+    )
+
+
+def _optional(resource: Mapping[str, object], key: str, parse: Callable[[object], N | str]) -> N | str | None:
+    """``parse`` of the value under ``key``, or None where the key is absent or null."""
+    raw = resource.get(key)
+    return None if raw is None else parse(raw)
 
 
 def _non_negative(raw: object) -> float | str:

@@ -47,8 +47,8 @@ def parse_summary(data: bytes, *, source: str, doc_id: str) -> Document | InputE
     except UnicodeDecodeError as exc:
         # exc.start counts from after a BOM, which utf-8-sig has already dropped.
         start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        line = data[:start].count(b"\n") + 1
-        return InputError(source, line, f"not valid UTF-8 (byte {start}); save the file as UTF-8")
+        bad_line = data[:start].count(b"\n") + 1
+        return InputError(source, bad_line, f"not valid UTF-8 (byte {start}); save the file as UTF-8")
     if not content.strip():
         return Skipped(source, "empty file, no text and no links")
     # Split on "\n" only: str.splitlines() would also split the abstract on U+2028,

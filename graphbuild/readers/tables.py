@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
-from graphbuild.readers.repair import Stated, confidence_value, iri_problem, offset_value, settle
+from graphbuild.readers.repair import Stated, confidence_value, iri_problem, settle, span_values
 from graphbuild.readers.text import decode
 
 EXTENSIONS = (".csv", ".tsv")
@@ -169,25 +169,21 @@ def _row_problem(
 
 
 def _link(cells: dict[str, str], surface: str, uri: str, line: int) -> Link | str:
-    confidence = None
+    confidence: float | None = None
     if cells.get("confidence", "").strip():
-        confidence = confidence_value(cells["confidence"].strip())
-        if isinstance(confidence, str):
-            return f"confidence: {confidence}"
-    begin_raw, end_raw = cells.get("begin", "").strip(), cells.get("end", "").strip()
-    begin = end = None
-    if bool(begin_raw) != bool(end_raw):
-        return "give both begin and end, or neither"
-    if begin_raw:
-        begin, end = offset_value(begin_raw), offset_value(end_raw)
-        for key, offset in (("begin", begin), ("end", end)):
-            if isinstance(offset, str):
-                return f"{key}: {offset}"
+        stated = confidence_value(cells["confidence"].strip())
+        if isinstance(stated, str):
+            return f"confidence: {stated}"
+        confidence = stated
+    span = span_values(cells.get("begin", "").strip() or None, cells.get("end", "").strip() or None)
+    if isinstance(span, str):
+        return span
+    begin, end = span
     types = tuple(dict.fromkeys(cells.get("types", "").split()))
     for type_iri in types:
         if iri_problem(type_iri):
             return f"types: {type_iri!r} is {iri_problem(type_iri)}"
-    return Link(surface, uri, confidence=confidence, begin=begin, end=end, types=types, line=line)  # type: ignore[arg-type]
+    return Link(surface, uri, confidence=confidence, begin=begin, end=end, types=types, line=line)
 
 
 def _side_texts(path: Path, source: str) -> dict[str, tuple[str, int]] | InputError:
@@ -196,7 +192,7 @@ def _side_texts(path: Path, source: str) -> dict[str, tuple[str, int]] | InputEr
         return {}
     opener = gzip.open if side.name.lower().endswith(".gz") else open
     try:
-        with opener(side, "rb") as stream:  # type: ignore[operator]
+        with opener(side, "rb") as stream:
             data = stream.read()
     except (OSError, EOFError) as exc:
         return InputError(str(side), None, f"cannot read the side file of texts: {exc}")

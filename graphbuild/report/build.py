@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphbuild.errors import ReportError
-from graphbuild.model.vocab import OWL, compact
+from graphbuild.model.vocab import OWL_THING, compact
 from graphbuild.progress import Progress
 from graphbuild.report import charts, network
 from graphbuild.report.documents import write_documents
@@ -141,7 +141,7 @@ def _write_index(
 ) -> None:
     minimum = reader.min_confidence
     figures = tally.figures()
-    types = tally.top_types(TYPES_SHOWN, skip=[OWL + "Thing"])
+    types = tally.top_types(TYPES_SHOWN, skip=[OWL_THING.value])
     labelled = sum(1 for resource in ranking if tips.label(resource.iri))
     # The query starts from every mention: with no label in the store it can only find nothing.
     suspicious_total, suspicious = reader.suspicious_links(SUSPICIOUS_SHOWN) if labelled else (0, [])

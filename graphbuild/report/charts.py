@@ -104,6 +104,6 @@ def finish(figure: go.Figure, *, height: int, **layout: Any) -> Figure:
         showlegend=False,
         **layout,
     )
-    spec = json.loads(figure.to_json())
+    spec: dict[str, Any] = json.loads(figure.to_json())
     spec["config"] = CONFIG
     return spec

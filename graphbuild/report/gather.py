@@ -15,9 +15,29 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.model.vocab import DBO, GB, ITSRDF, METADATA_GRAPH, NIF, OWL, PROV, RDF, RDFS, sparql_prologue
+from graphbuild.model.vocab import (
+    AMBIGUOUS_PLACEMENT,
+    DBO_ABSTRACT,
+    DBO_WIKI_PAGE_REDIRECTS,
+    ITS_TA_CLASS_REF,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_IDENT_REF,
+    METADATA_GRAPH,
+    NIF_ANCHOR_OF,
+    NIF_BEGIN_INDEX,
+    NIF_END_INDEX,
+    NIF_IS_STRING,
+    OFFSETS_INFERRED,
+    OWL_SAME_AS,
+    PROV_GENERATED_AT_TIME,
+    PROV_WAS_DERIVED_FROM,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SURFACE_FORM,
+    sparql_prologue,
+)
 from graphbuild.query.canned import load_query, run
-from graphbuild.store.protocol import Store
+from graphbuild.store.protocol import Row, Store, Term, float_value, int_value, lexical
 
 _LANGUAGES = ("en", "")
 
@@ -88,7 +108,7 @@ class Reader:
         """(graph IRI, id) of every document, sorted by id (sorted here: Oxigraph compares
         strings slowly)."""
         rows = self._rows(_DOCUMENTS)
-        return sorted(((graph.value, doc_id.value) for graph, doc_id in rows), key=lambda row: (row[1], row[0]))
+        return sorted(((lexical(graph), lexical(doc_id)) for graph, doc_id in rows), key=lambda row: (row[1], row[0]))
 
     def suspicious_links(self, limit: int) -> tuple[int, list[SuspiciousLink]]:
         """How many links the canned ``suspicious-links`` query finds (surface form matching
@@ -102,11 +122,11 @@ class Reader:
             if len(shown) < limit:
                 shown.append(
                     SuspiciousLink(
-                        doc_id.value,
-                        surface.value,
-                        entity.value,
-                        labels.value if labels is not None else "",
-                        _float(confidence),
+                        lexical(doc_id),
+                        lexical(surface),
+                        lexical(entity),
+                        lexical(labels),
+                        float_value(confidence),
                         _opt_int(begin),
                         _opt_int(end),
                     )
@@ -115,16 +135,16 @@ class Reader:
 
     def resource_info(self, resource: str) -> ResourceInfo:
         """Label, abstract, types, sameAs and redirect targets, from any graph."""
-        by_predicate: dict[str, list[object]] = defaultdict(list)
+        by_predicate: dict[str, list[Term]] = defaultdict(list)
         for quad in self.store.quads(subject=NamedNode(resource)):
             by_predicate[quad.predicate.value].append(quad.object)
         return ResourceInfo(
             resource,
-            label=_preferred(by_predicate[RDFS + "label"]),
-            abstract=_preferred(by_predicate[DBO + "abstract"]),
-            types=_iris(by_predicate[RDF + "type"]),
-            same_as=_iris(by_predicate[OWL + "sameAs"]),
-            redirects_to=_iris(by_predicate[DBO + "wikiPageRedirects"]),
+            label=_preferred(by_predicate[RDFS_LABEL.value]),
+            abstract=_preferred(by_predicate[DBO_ABSTRACT.value]),
+            types=_iris(by_predicate[RDF_TYPE.value]),
+            same_as=_iris(by_predicate[OWL_SAME_AS.value]),
+            redirects_to=_iris(by_predicate[DBO_WIKI_PAGE_REDIRECTS.value]),
         )
 
     def document(self, graph: str, doc_id: str) -> DocumentView:
@@ -138,13 +158,13 @@ class Reader:
         unplaced = tuple(m for m in kept if not m.placed)
         source = generated = None
         for quad in provenance:
-            if quad.predicate.value == PROV + "wasDerivedFrom":
-                source = quad.object.value
-            elif quad.predicate.value == PROV + "generatedAtTime":
-                generated = quad.object.value
+            if quad.predicate == PROV_WAS_DERIVED_FROM:
+                source = lexical(quad.object)
+            elif quad.predicate == PROV_GENERATED_AT_TIME:
+                generated = lexical(quad.object)
         return DocumentView(graph, doc_id, text, placed, unplaced, len(mentions) - len(kept), source, generated, quads)
 
-    def _rows(self, sparql: str, *, resource: str | None = None) -> Iterator[tuple]:
+    def _rows(self, sparql: str, *, resource: str | None = None) -> Iterator[Row]:
         bindings = {"resource": NamedNode(resource)} if resource is not None else {}
         return self.store.select(sparql, bindings=bindings).rows
 
@@ -152,78 +172,70 @@ class Reader:
 def _read_graph(quads: Iterable[Quad]) -> tuple[str, list[Mention]]:
     """The text and the mentions of one document graph (several resources on one span give
     one mention each)."""
-    nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+    nodes: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
     text = ""
     for quad in quads:
         predicate = quad.predicate.value
-        if predicate == _IS_STRING:
-            text = quad.object.value
+        if predicate == NIF_IS_STRING.value:
+            text = lexical(quad.object)
         elif predicate in _MENTION_PREDICATES:
-            nodes[quad.subject.value][predicate].append(quad.object)
+            nodes[lexical(quad.subject)][predicate].append(quad.object)
     mentions = []
     for node, values in nodes.items():
-        if not values[_IDENT_REF]:
+        if not values[ITS_TA_IDENT_REF.value]:
             continue
-        surface = values[_ANCHOR_OF] or values[_SURFACE_FORM]
-        begin, end = _opt_int(_first(values[_BEGIN])), _opt_int(_first(values[_END]))
-        for resource in values[_IDENT_REF]:
+        surface = values[NIF_ANCHOR_OF.value] or values[SURFACE_FORM.value]
+        begin, end = _opt_int(_first(values[NIF_BEGIN_INDEX.value])), _opt_int(_first(values[NIF_END_INDEX.value]))
+        for resource in values[ITS_TA_IDENT_REF.value]:
             mentions.append(
                 Mention(
                     node,
-                    resource.value,
-                    surface[0].value if surface else "",
+                    lexical(resource),
+                    lexical(surface[0]) if surface else "",
                     begin if end is not None else None,
                     end if begin is not None else None,
-                    _float(_first(values[_CONFIDENCE])),
-                    _true(_first(values[_INFERRED])),
-                    _true(_first(values[_AMBIGUOUS])),
-                    _iris(values[_CLASS_REF]),
+                    float_value(_first(values[ITS_TA_CONFIDENCE.value])),
+                    _true(_first(values[OFFSETS_INFERRED.value])),
+                    _true(_first(values[AMBIGUOUS_PLACEMENT.value])),
+                    _iris(values[ITS_TA_CLASS_REF.value]),
                 )
             )
     return text, mentions
 
 
-_IS_STRING = NIF + "isString"
-_ANCHOR_OF = NIF + "anchorOf"
-_BEGIN = NIF + "beginIndex"
-_END = NIF + "endIndex"
-_IDENT_REF = ITSRDF + "taIdentRef"
-_CONFIDENCE = ITSRDF + "taConfidence"
-_CLASS_REF = ITSRDF + "taClassRef"
-_SURFACE_FORM = GB + "surfaceForm"
-_INFERRED = GB + "offsetsInferred"
-_AMBIGUOUS = GB + "ambiguousPlacement"
 _MENTION_PREDICATES = frozenset(
-    {_ANCHOR_OF, _BEGIN, _END, _IDENT_REF, _CONFIDENCE, _CLASS_REF, _SURFACE_FORM, _INFERRED, _AMBIGUOUS}
+    term.value
+    for term in (
+        NIF_ANCHOR_OF,
+        NIF_BEGIN_INDEX,
+        NIF_END_INDEX,
+        ITS_TA_IDENT_REF,
+        ITS_TA_CONFIDENCE,
+        ITS_TA_CLASS_REF,
+        SURFACE_FORM,
+        OFFSETS_INFERRED,
+        AMBIGUOUS_PLACEMENT,
+    )
 )
 
 
-def _first(values: list[object]) -> object | None:
+def _first(values: list[Term]) -> Term | None:
     return values[0] if values else None
 
 
-def _opt_int(term: object | None) -> int | None:
-    return int(term.value) if term is not None else None  # type: ignore[attr-defined]
+def _opt_int(term: Term | None) -> int | None:
+    return None if term is None else int_value(term)
 
 
-def _float(term: object | None) -> float | None:
-    if term is None:
-        return None
-    try:
-        return float(term.value)  # type: ignore[attr-defined]
-    except ValueError:
-        return None
+def _true(term: Term | None) -> bool:
+    return lexical(term) in ("true", "1")
 
 
-def _true(term: object | None) -> bool:
-    return term is not None and term.value in ("true", "1")  # type: ignore[attr-defined]
-
-
-def _iris(terms: list[object]) -> tuple[str, ...]:
+def _iris(terms: list[Term]) -> tuple[str, ...]:
     return tuple(sorted({t.value for t in terms if isinstance(t, NamedNode)}))
 
 
-def _preferred(terms: list[object]) -> str | None:
+def _preferred(terms: list[Term]) -> str | None:
     """The English literal, else one with no language, else the first by language."""
     literals = sorted((t for t in terms if isinstance(t, Literal)), key=lambda t: (t.language or "", t.value))
     for language in _LANGUAGES:

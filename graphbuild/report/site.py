@@ -129,7 +129,8 @@ class Site:
     def write_turtle(self, path: str, quads: Iterable[Quad]) -> None:
         """The quads as Turtle (graphs merged, subjects as stored; ``graphbuild export`` sorts)."""
         triples = [quad.triple for quad in quads]
-        (self.folder / path).write_bytes(pyoxigraph.serialize(triples, None, RdfFormat.TURTLE, prefixes=PREFIXES))
+        with (self.folder / path).open("wb") as out:
+            pyoxigraph.serialize(triples, out, RdfFormat.TURTLE, prefixes=PREFIXES)
 
     def write_assets(self) -> None:
         for name in ("style.css", "report.js"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphbuild.model.vocab import DBO, OWL, compact
+from graphbuild.model.vocab import DBO, OWL_THING, compact
 from graphbuild.report.gather import Mention, Reader
 
 
@@ -65,6 +65,6 @@ class Tips:
 
 def _shown_types(types: Sequence[str], limit: int = 5) -> tuple[str, ...]:
     """DBpedia ontology classes first, then others; owl:Thing says nothing."""
-    useful = [t for t in types if t != OWL + "Thing"]
+    useful = [t for t in types if t != OWL_THING.value]
     useful.sort(key=lambda t: (not t.startswith(DBO), t))
     return tuple(useful[:limit])

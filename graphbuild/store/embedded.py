@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import pyoxigraph
 from pyoxigraph import (
@@ -27,14 +27,13 @@ from pyoxigraph import (
 )
 
 from graphbuild.errors import QueryError, StoreError
-from graphbuild.model.quads import CONTENT_HASH
-from graphbuild.model.vocab import DCTERMS, GB, METADATA_GRAPH
-from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, int_value, wrong_form
+from graphbuild.model.vocab import CONTENT_HASH, DCTERMS_IDENTIFIER, GB, METADATA_GRAPH
+from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, Term, lexical, wrong_form
 
 DEFAULT_STORE = Path("graphbuild-store")
 STORE_ENV = "GRAPHBUILD_STORE"
 
-_CONTENT_HASH = NamedNode(CONTENT_HASH)
+
 _OLD = NamedNode(GB + "fn/old")
 _NEW = NamedNode(GB + "fn/new")
 T = TypeVar("T")
@@ -87,8 +86,8 @@ class EmbeddedStore:
 
     def content_hash(self, graph: NamedNode) -> str | None:
         """The content hash recorded for a document graph, or None if it is not stored."""
-        for quad in self._store.quads_for_pattern(graph, _CONTENT_HASH, None, METADATA_GRAPH):
-            return quad.object.value
+        for quad in self._store.quads_for_pattern(graph, CONTENT_HASH, None, METADATA_GRAPH):
+            return lexical(quad.object)
         return None
 
     def has_graph(self, graph: NamedNode) -> bool:
@@ -154,8 +153,8 @@ class EmbeddedStore:
         """The graph of each stored document id (ids not stored are left out)."""
         found: dict[str, NamedNode] = {}
         for doc_id in ids:
-            for quad in self._store.quads_for_pattern(None, NamedNode(DCTERMS + "identifier"), Literal(doc_id), None):
-                if quad.graph_name == quad.subject:
+            for quad in self._store.quads_for_pattern(None, DCTERMS_IDENTIFIER, Literal(doc_id), None):
+                if quad.graph_name == quad.subject and isinstance(quad.subject, NamedNode):
                     found[doc_id] = quad.subject
         return found
 
@@ -189,7 +188,7 @@ class EmbeddedStore:
     def _query(
         self, sparql: str, bindings: Bindings | None, prefixes: Mapping[str, str] | None
     ) -> QuerySolutions | QueryBoolean | QueryTriples:
-        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+        substitutions: dict[Variable, Term] = {Variable(name): term for name, term in (bindings or {}).items()}
         try:
             return self._store.query(
                 sparql, use_default_graph_as_union=True, substitutions=substitutions, prefixes=dict(prefixes or {})
@@ -218,7 +217,7 @@ class EmbeddedStore:
     def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(subject, None, None, graph))
 
-    def dump(self, output: object, format: pyoxigraph.RdfFormat) -> None:
+    def dump(self, output: BinaryIO | str, format: pyoxigraph.RdfFormat) -> None:
         """The whole dataset in a quad format, written by the store itself."""
         self._store.dump(output, format)
 
@@ -237,9 +236,8 @@ class EmbeddedStore:
 
     def stats(self) -> Stats:
         """Counts over the whole store."""
-        row = next(iter(self.select(STATS_QUERY)))
-        counts = [int_value(term) for term in row]
-        return Stats(*counts[:4], quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
+        row = next(iter(self.select(STATS_QUERY)), None)
+        return Stats.from_row(row, quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
 
     def _forget_graph(self, graph: NamedNode) -> None:
         # An emptied graph stays listed in Oxigraph's graph index until removed by name.

@@ -23,20 +23,22 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from graphbuild.model.records import Document, Link
-from graphbuild.model.vocab import FIGURES_GRAPH, GB, ITSRDF, SCHEMA, XSD
-from graphbuild.store.protocol import Row, Store, Term, float_value, int_value
+from graphbuild.model.vocab import (
+    CONFIDENCE_COUNT,
+    CONFIDENCE_SUM,
+    DOCUMENT_COUNT,
+    FIGURES_GRAPH,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_IDENT_REF,
+    MAX_CONFIDENCE,
+    MENTION_COUNT,
+    SCHEMA,
+    UP_TO_DATE,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+)
+from graphbuild.store.protocol import Row, Store, Term, float_value, int_value, lexical
 
-MENTION_COUNT = NamedNode(GB + "mentionCount")
-DOCUMENT_COUNT = NamedNode(GB + "documentCount")
-CONFIDENCE_COUNT = NamedNode(GB + "confidenceCount")
-CONFIDENCE_SUM = NamedNode(GB + "confidenceSum")
-MAX_CONFIDENCE = NamedNode(GB + "maxConfidence")
-UP_TO_DATE = NamedNode(GB + "upToDate")
-
-_IDENT_REF = NamedNode(ITSRDF + "taIdentRef")
-_CONFIDENCE = NamedNode(ITSRDF + "taConfidence")
-_INTEGER = NamedNode(XSD + "integer")
-_DOUBLE = NamedNode(XSD + "double")
 _MARKER = Quad(FIGURES_GRAPH, UP_TO_DATE, Literal(True), FIGURES_GRAPH)
 # Past this many touched resources, one read of the whole graph beats one read per resource.
 _READ_ALL_ABOVE = 1000
@@ -45,13 +47,13 @@ _BULK_ABOVE = 1000
 
 _MENTIONS_QUERY = f"""
 SELECT ?e (COUNT(DISTINCT ?m) AS ?mentions) (COUNT(?c) AS ?confidences) (SUM(?c) AS ?sum) (MAX(?c) AS ?max)
-WHERE {{ ?m <{_IDENT_REF.value}> ?e OPTIONAL {{ ?m <{_CONFIDENCE.value}> ?c }} }}
+WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e OPTIONAL {{ ?m <{ITS_TA_CONFIDENCE.value}> ?c }} }}
 GROUP BY ?e
 """
 _DOCUMENTS_QUERY = f"SELECT ?e (COUNT(DISTINCT ?d) AS ?documents) WHERE {{ ?d <{SCHEMA}mentions> ?e }} GROUP BY ?e"
 _MAX_QUERY = f"""
 SELECT ?e (MAX(?c) AS ?max)
-WHERE {{ ?m <{_IDENT_REF.value}> ?e ; <{_CONFIDENCE.value}> ?c }}
+WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }}
 GROUP BY ?e
 """
 
@@ -117,10 +119,10 @@ def stored_shares(quads: Iterable[Quad]) -> tuple[ResourceShare, ...]:
     """What a stored document graph adds to the figures, from its quads."""
     nodes: dict[object, tuple[set[str], set[float]]] = {}
     for quad in quads:
-        if quad.predicate == _IDENT_REF:
-            nodes.setdefault(quad.subject, (set(), set()))[0].add(quad.object.value)
-        elif quad.predicate == _CONFIDENCE:
-            nodes.setdefault(quad.subject, (set(), set()))[1].add(float(quad.object.value))
+        if quad.predicate == ITS_TA_IDENT_REF:
+            nodes.setdefault(quad.subject, (set(), set()))[0].add(lexical(quad.object))
+        elif quad.predicate == ITS_TA_CONFIDENCE:
+            nodes.setdefault(quad.subject, (set(), set()))[1].add(float(lexical(quad.object)))
     return _shares(nodes.values())
 
 
@@ -150,7 +152,7 @@ def rebuild(store: Store, *, mark_current: bool = True) -> int:
         )
     for entity, documents in _rows(store, _DOCUMENTS_QUERY):
         figures.setdefault(_iri(entity), _Figures()).documents = int_value(documents)
-    old = [quad.subject for quad in store.quads(FIGURES_GRAPH)]
+    old = [quad.subject for quad in store.quads(FIGURES_GRAPH) if isinstance(quad.subject, NamedNode)]
     quads = _quads(figures.items())
     store.replace_subjects(FIGURES_GRAPH, list(dict.fromkeys(old)), quads + ([_MARKER] if mark_current else []))
     return len(figures)
@@ -250,8 +252,8 @@ class FiguresKeeper:
             quads = (q for e in entities for q in self.store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
         current: dict[str, _Figures] = {}
         for quad in quads:
-            if quad.subject != FIGURES_GRAPH:
-                _set(current.setdefault(quad.subject.value, _Figures()), quad.predicate, quad.object)
+            if quad.subject != FIGURES_GRAPH and isinstance(quad.subject, NamedNode):
+                _set(current.setdefault(quad.subject.value, _Figures()), quad.predicate, lexical(quad.object))
         return current
 
     def _stored_max(self, entity: str) -> float | None:
@@ -286,27 +288,27 @@ def _nquads(figures: Iterable[tuple[str, _Figures]]) -> str:
             continue
         s = f"<{entity}>"
         lines.append(
-            f'{s} <{MENTION_COUNT.value}> "{f.mentions}"^^<{_INTEGER.value}>{g}'
-            f'{s} <{DOCUMENT_COUNT.value}> "{f.documents}"^^<{_INTEGER.value}>{g}'
-            f'{s} <{CONFIDENCE_COUNT.value}> "{f.confidences}"^^<{_INTEGER.value}>{g}'
-            f'{s} <{CONFIDENCE_SUM.value}> "{f.confidence_sum if f.confidences else 0.0!r}"^^<{_DOUBLE.value}>{g}'
+            f'{s} <{MENTION_COUNT.value}> "{f.mentions}"^^<{XSD_INTEGER.value}>{g}'
+            f'{s} <{DOCUMENT_COUNT.value}> "{f.documents}"^^<{XSD_INTEGER.value}>{g}'
+            f'{s} <{CONFIDENCE_COUNT.value}> "{f.confidences}"^^<{XSD_INTEGER.value}>{g}'
+            f'{s} <{CONFIDENCE_SUM.value}> "{f.confidence_sum if f.confidences else 0.0!r}"^^<{XSD_DOUBLE.value}>{g}'
         )
         if f.confidences and f.max_confidence is not None:
-            lines.append(f'{s} <{MAX_CONFIDENCE.value}> "{f.max_confidence!r}"^^<{_DOUBLE.value}>{g}')
+            lines.append(f'{s} <{MAX_CONFIDENCE.value}> "{f.max_confidence!r}"^^<{XSD_DOUBLE.value}>{g}')
     return "".join(lines)
 
 
-def _set(figures: _Figures, predicate: NamedNode, value: Literal) -> None:
+def _set(figures: _Figures, predicate: NamedNode, value: str) -> None:
     if predicate == MENTION_COUNT:
-        figures.mentions = int(value.value)
+        figures.mentions = int(value)
     elif predicate == DOCUMENT_COUNT:
-        figures.documents = int(value.value)
+        figures.documents = int(value)
     elif predicate == CONFIDENCE_COUNT:
-        figures.confidences = int(value.value)
+        figures.confidences = int(value)
     elif predicate == CONFIDENCE_SUM:
-        figures.confidence_sum = float(value.value)
+        figures.confidence_sum = float(value)
     elif predicate == MAX_CONFIDENCE:
-        figures.max_confidence = float(value.value)
+        figures.max_confidence = float(value)
 
 
 def _rows(store: Store, sparql: str, **bindings: NamedNode) -> list[Row]:

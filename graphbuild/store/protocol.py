@@ -31,6 +31,7 @@ __all__ = [
     "Term",
     "float_value",
     "int_value",
+    "lexical",
     "query_form",
 ]
 
@@ -73,6 +74,12 @@ class Stats:
     resources: int
     quads: int
     graphs: int
+
+    @classmethod
+    def from_row(cls, row: Row | None, *, quads: int, graphs: int) -> Stats:
+        """Stats from a row of ``STATS_QUERY`` and the counts it does not give."""
+        documents, mentions, unplaced, resources = (int_value(term) for term in (row or (None,) * 4)[:4])
+        return cls(documents, mentions, unplaced, resources, quads, graphs)
 
 
 class Store(Protocol):
@@ -178,6 +185,15 @@ WHERE {{
   UNION {{ ?annotation a nif:Annotation ; itsrdf:taIdentRef ?resource }}
 }}
 """
+
+
+def lexical(term: Term | None) -> str:
+    """A term's lexical value (an IRI, a literal's text, a blank node's id); "" when unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, Triple):
+        return str(term)
+    return term.value
 
 
 def int_value(term: Term | None, default: int = 0) -> int:

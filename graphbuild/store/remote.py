@@ -127,8 +127,8 @@ class RemoteStore:
                 self._put(graph.value, by_graph.pop(graph.value))
             else:
                 self._delete_graph(graph.value)
-        for graph, triples in by_graph.items():
-            self._put(graph, triples)
+        for name, triples in by_graph.items():
+            self._put(name, triples)
         self._replace_metadata([g for g in graphs], metadata)
 
     def replace_subjects(
@@ -193,7 +193,7 @@ class RemoteStore:
     def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
         if graph is not None and subject is not None:
             rows = self._rows("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph, s=subject)
-            yield from (Quad(subject, p, o, graph) for _, p, o in rows)
+            yield from (Quad(subject, p, o, graph) for _, p, o in rows if isinstance(p, NamedNode) and o is not None)
             return
         graphs = [graph] if graph is not None else self.graphs()
         for name in graphs:
@@ -217,13 +217,12 @@ class RemoteStore:
 
     def stats(self) -> Stats:
         rows = self._rows(STATS_QUERY)
-        counts = [int_value(term) for term in rows[0]] if rows else [0, 0, 0, 0]
         graphs = self.graphs()
         quads = 0
         for graph in graphs:
             counted = self._rows("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph)
             quads += int_value(counted[0][0])
-        return Stats(*counts[:4], quads=quads, graphs=len(graphs))
+        return Stats.from_row(rows[0] if rows else None, quads=quads, graphs=len(graphs))
 
     def quad_count(self) -> int:
         return self.stats().quads

@@ -57,5 +57,5 @@ def _oxigraph_binary() -> str:
     beside = Path(sys.executable).with_name("oxigraph")
     found = str(beside) if beside.exists() else shutil.which("oxigraph")
     if found is None:
-        raise GraphbuildError("the `oxigraph` server is not installed: pip install oxigraph")
+        raise GraphbuildError("the `oxigraph` server is not installed: pip install 'graphbuild[serve]'")
     return found

@@ -202,11 +202,12 @@ def _payload(items: list[Any], folder: str, *, inline: int = _INLINE_BYTES) -> b
 
 
 def _unpacked(payload: bytes | str) -> list[Any]:
-    if isinstance(payload, bytes):
-        return loads(payload)
-    data = Path(payload).read_bytes()
-    os.unlink(payload)
-    return loads(data)
+    if isinstance(payload, str):
+        data = Path(payload).read_bytes()
+        os.unlink(payload)
+        payload = data
+    items: list[Any] = loads(payload)
+    return items
 
 
 @contextmanager
@@ -222,7 +223,7 @@ def _main_not_rerun(work: Callable[..., Any]) -> Iterator[None]:
     if main is None or getattr(target, "__module__", "__main__") == "__main__":
         yield
         return
-    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+    saved: dict[str, Any] = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
     main.__dict__.pop("__file__", None)
     main.__dict__["__spec__"] = None
     try:

@@ -30,7 +30,8 @@ _COUNT = struct.Struct("<Q")
 
 def dumps(value: object) -> bytes:
     """``value`` as one message: the sizes of its parts, its pickle, its large bytes."""
-    stream, buffers = io.BytesIO(), []
+    stream = io.BytesIO()
+    buffers: list[pickle.PickleBuffer] = []
     _Pickler(stream, protocol=5, buffer_callback=buffers.append).dump(value)
     parts = [stream.getbuffer(), *(buffer.raw() for buffer in buffers)]
     sizes = struct.pack(f"<Q{len(parts)}Q", len(parts), *(part.nbytes for part in parts))
@@ -50,7 +51,7 @@ def loads(data: bytes) -> Any:
 
 
 class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj: object) -> object:
+    def reducer_override(self, obj: object) -> Any:  # NotImplemented, or (class, field values)
         cls = type(obj)
         try:
             values = _FIELD_VALUES[cls]

@@ -14,19 +14,27 @@ import gzip
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO, cast
 
 import pyoxigraph
 from pyoxigraph import NamedNode, QuerySolutions, Triple
 
-from graphbuild.enrich.fetch import Answer
-from graphbuild.enrich.query import ABSTRACT, DISAMBIGUATES, LABEL, REDIRECTS, SAME_AS, SUBJECT, TYPE
+from graphbuild.enrichment.fetch import Answer
 from graphbuild.errors import EnrichError, InputError
+from graphbuild.model.vocab import (
+    DBO_ABSTRACT,
+    DBO_WIKI_PAGE_DISAMBIGUATES,
+    DBO_WIKI_PAGE_REDIRECTS,
+    DCTERMS_SUBJECT,
+    OWL_SAME_AS,
+    RDF_TYPE,
+    RDFS_LABEL,
+)
 
-_KEPT_PREDICATES = frozenset({LABEL, TYPE, ABSTRACT, SUBJECT, REDIRECTS, DISAMBIGUATES, SAME_AS})
-_OPENERS: dict[str, Callable[[Path], IO[bytes]]] = {
-    ".bz2": lambda path: bz2.open(path, "rb"),
-    ".gz": lambda path: gzip.open(path, "rb"),
+_KEPT_PREDICATES = frozenset({RDFS_LABEL, RDF_TYPE, DBO_ABSTRACT, DCTERMS_SUBJECT, DBO_WIKI_PAGE_REDIRECTS, DBO_WIKI_PAGE_DISAMBIGUATES, OWL_SAME_AS})
+_OPENERS: dict[str, Callable[[Path], BinaryIO]] = {
+    ".bz2": lambda path: cast(BinaryIO, bz2.BZ2File(path, "rb")),
+    ".gz": lambda path: cast(BinaryIO, gzip.GzipFile(path, "rb")),
 }
 
 
@@ -80,12 +88,13 @@ class DumpSource:
         for triple in self._triples():
             if triple.subject in wanted:
                 kept.append(triple)
-            elif triple.predicate == REDIRECTS and triple.object in wanted:
+            elif triple.predicate == DBO_WIKI_PAGE_REDIRECTS and triple.object in wanted:
                 kept.append(triple)
-                redirecting.add(triple.subject)
+                if isinstance(triple.subject, NamedNode):
+                    redirecting.add(triple.subject)
         redirecting -= wanted
         if redirecting:
-            kept.extend(t for t in self._triples() if t.predicate == LABEL and t.subject in redirecting)
+            kept.extend(t for t in self._triples() if t.predicate == RDFS_LABEL and t.subject in redirecting)
         self._store = pyoxigraph.Store()
         self._store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in kept)
 

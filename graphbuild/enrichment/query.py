@@ -12,22 +12,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from graphbuild.errors import EnrichError
-from graphbuild.model.vocab import DBO, DCTERMS, OWL, RDF, RDFS
+from graphbuild.model.vocab import (
+    DBO_ABSTRACT,
+    DBO_WIKI_PAGE_DISAMBIGUATES,
+    DBO_WIKI_PAGE_REDIRECTS,
+    DCTERMS_SUBJECT,
+    OWL_SAME_AS,
+    RDF_TYPE,
+    RDFS_LABEL,
+)
+from graphbuild.store.protocol import Term
 
-LABEL = NamedNode(RDFS + "label")
-TYPE = NamedNode(RDF + "type")
-ABSTRACT = NamedNode(DBO + "abstract")
-SUBJECT = NamedNode(DCTERMS + "subject")
-REDIRECTS = NamedNode(DBO + "wikiPageRedirects")
-DISAMBIGUATES = NamedNode(DBO + "wikiPageDisambiguates")
-SAME_AS = NamedNode(OWL + "sameAs")
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/Q"
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-Term = NamedNode | Literal | BlankNode
+# A row of an endpoint's answer, by variable name.
 Row = Mapping[str, Term]
 
 
@@ -85,14 +87,14 @@ def parse_aspects(text: str) -> frozenset[Aspect]:
 # store for ``VALUES ?p { … } ?r ?p ?o``), and no BIND is needed (Virtuoso 7.2 fails on
 # ``BIND`` beside ``FILTER`` in UNION branches).
 _BRANCHES: tuple[tuple[str, NamedNode, Aspect | None, str], ...] = (
-    ("label", LABEL, Aspect.LABELS, "languages"),
-    ("abstract", ABSTRACT, Aspect.ABSTRACTS, "languages"),
-    ("type", TYPE, Aspect.TYPES, "iri"),
-    ("category", SUBJECT, Aspect.CATEGORIES, "iri"),
-    ("target", REDIRECTS, Aspect.REDIRECTS, "iri"),
+    ("label", RDFS_LABEL, Aspect.LABELS, "languages"),
+    ("abstract", DBO_ABSTRACT, Aspect.ABSTRACTS, "languages"),
+    ("type", RDF_TYPE, Aspect.TYPES, "iri"),
+    ("category", DCTERMS_SUBJECT, Aspect.CATEGORIES, "iri"),
+    ("target", DBO_WIKI_PAGE_REDIRECTS, Aspect.REDIRECTS, "iri"),
     # A disambiguation page is always flagged: it is what makes a link plainly wrong.
-    ("option", DISAMBIGUATES, None, "iri"),
-    ("wikidata", SAME_AS, Aspect.SAMEAS, "wikidata"),
+    ("option", DBO_WIKI_PAGE_DISAMBIGUATES, None, "iri"),
+    ("wikidata", OWL_SAME_AS, Aspect.SAMEAS, "wikidata"),
 )
 _PREDICATES = {name: predicate for name, predicate, _, _ in _BRANCHES}
 _VARIABLES = ("r", *_PREDICATES, "src", "src_label")
@@ -112,7 +114,7 @@ def batch_query(resources: Sequence[NamedNode], selection: Selection, *, page: t
             branches.append(f"{values} ?r {predicate} ?{name} . FILTER ({_check(check, name, selection)})")
     if Aspect.REDIRECTS in selection.aspects:
         label = _check("languages", "src_label", selection)
-        branches.append(f"{values} ?src {REDIRECTS} ?r . OPTIONAL {{ ?src {LABEL} ?src_label . FILTER ({label}) }}")
+        branches.append(f"{values} ?src {DBO_WIKI_PAGE_REDIRECTS} ?r . OPTIONAL {{ ?src {RDFS_LABEL} ?src_label . FILTER ({label}) }}")
     where = "\n  UNION\n  ".join("{ " + branch + " }" for branch in branches)
     projection = " ".join(f"?{v}" for v in _VARIABLES)
     text = f"SELECT {projection} WHERE {{\n  {where}\n}}"
@@ -141,14 +143,15 @@ def triples_by_resource(rows: Iterable[Row], resources: Sequence[NamedNode]) -> 
     found: dict[NamedNode, dict[Triple, None]] = {r: {} for r in resources}
     for row in rows:
         resource = row.get("r")
-        if resource not in found:
+        if not isinstance(resource, NamedNode) or resource not in found:
             continue
         triples = found[resource]
         source = row.get("src")
         if isinstance(source, NamedNode):
-            triples[Triple(source, REDIRECTS, resource)] = None
-            if isinstance(row.get("src_label"), Literal):
-                triples[Triple(source, LABEL, row["src_label"])] = None
+            triples[Triple(source, DBO_WIKI_PAGE_REDIRECTS, resource)] = None
+            label = row.get("src_label")
+            if isinstance(label, Literal):
+                triples[Triple(source, RDFS_LABEL, label)] = None
         for name, predicate in _PREDICATES.items():
             obj = row.get(name)
             if isinstance(obj, (NamedNode, Literal)):

@@ -4,7 +4,7 @@
     run     reading the store's document graphs in batches, the report and its renderings
 """
 
-from graphbuild.validate.run import (
+from graphbuild.validation.run import (
     ANCHOR_SLICE,
     SHAPES,
     ReportFormat,

@@ -22,13 +22,12 @@ import urllib.error
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from pyoxigraph import NamedNode
 from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
-from graphbuild.enrich.query import Row
+from graphbuild.enrichment.query import Row
 from graphbuild.errors import EnrichError
 from graphbuild.store.sparql_json import decode_term
 
@@ -50,7 +49,7 @@ class RetryPolicy:
 
     def wait(self, attempt: int) -> float:
         """The pause before try number ``attempt + 2``: backoff, doubled each time, capped."""
-        return min(self.backoff * 2**attempt, self.max_backoff)
+        return min(self.backoff * 2.0**attempt, self.max_backoff)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -145,23 +144,24 @@ class Endpoint:
     def _bounded(self, query: str) -> _Response:
         """One request within ``policy.timeout`` seconds in all, whatever the server does."""
         deadline = time.monotonic() + self.policy.timeout
-        box: dict[str, Any] = {}
+        responses: list[_Response] = []
+        errors: list[BaseException] = []
 
         def work() -> None:
             try:
-                box["response"] = self._request(query, deadline)
+                responses.append(self._request(query, deadline))
             except BaseException as exc:  # handed over to the calling thread
-                box["error"] = exc
+                errors.append(exc)
 
         self.requests += 1
         worker = threading.Thread(target=work, name="graphbuild-sparql", daemon=True)
         worker.start()
         worker.join(self.policy.timeout)
-        if worker.is_alive() or isinstance(box.get("error"), _Deadline):
+        if worker.is_alive() or any(isinstance(error, _Deadline) for error in errors):
             raise _Retry(f"no complete answer within {self.policy.timeout:g} s")
-        if "error" in box:
-            raise box["error"]
-        return box["response"]
+        if errors:
+            raise errors[0]
+        return responses[0]
 
     def _request(self, query: str, deadline: float) -> _Response:
         wrapper = SPARQLWrapper(self.url)
@@ -219,7 +219,7 @@ def parse_results(body: bytes) -> list[Row]:
     except (ValueError, KeyError, TypeError) as exc:
         preview = body[:60].decode("utf-8", "replace").replace("\n", " ")
         raise _Retry(f"answered something that is not SPARQL JSON results ({exc}): {preview!r}") from None
-    rows = []
+    rows: list[Row] = []
     for binding in bindings:
         try:
             rows.append({name: decode_term(value) for name, value in binding.items()})

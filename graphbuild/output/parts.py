@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 
 class PartWriter:
@@ -18,7 +18,7 @@ class PartWriter:
         self.gzip = gzip
         self.stem = stem
         self.paths: list[Path] = []
-        self._handle: BinaryIO | None = None
+        self._handle: BufferedIOBase | None = None
         self._in_part = 0
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -51,6 +51,6 @@ class PartWriter:
         suffix = ".nq.gz" if self.gzip else ".nq"
         path = self.folder / f"{self.stem}-{len(self.paths) + 1:05d}{suffix}"
         # Level 1: bulk loaders read these once; speed matters more than the last few percent.
-        self._handle = gzip.open(path, "wb", compresslevel=1) if self.gzip else path.open("wb")
+        self._handle = gzip.GzipFile(path, "wb", compresslevel=1) if self.gzip else path.open("wb")
         self.paths.append(path)
         self._in_part = 0

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pyshacl
 import rdflib
@@ -21,17 +22,26 @@ from rdflib.namespace import SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from graphbuild.model.vocab import NIF, RDF, XSD
+from graphbuild.model.vocab import (
+    NIF_ANCHOR_OF,
+    NIF_BEGIN_INDEX,
+    NIF_END_INDEX,
+    NIF_IS_STRING,
+    NIF_REFERENCE_CONTEXT,
+    NIF_TOPIC,
+    RDF_TYPE,
+    XSD_INTEGER,
+    XSD_NON_NEGATIVE_INTEGER,
+    XSD_STRING,
+)
 
 SHAPES = Path(__file__).resolve().parent / "shapes" / "nif.ttl"
 # The check done outside SHACL is reported under this source, beside the shapes' own IRIs.
 ANCHOR_SLICE = "https://w3id.org/graphbuild/shapes#anchorSlice"
 
-_ANCHOR_OF, _BEGIN, _END = NIF + "anchorOf", NIF + "beginIndex", NIF + "endIndex"
-_REFERENCE_CONTEXT, _IS_STRING, _TOPIC = NIF + "referenceContext", NIF + "isString", NIF + "topic"
-_TYPE = RDF + "type"
-_INTEGERS = {XSD + "integer", XSD + "nonNegativeInteger"}
-_STRING = XSD + "string"
+_ANCHOR_OF, _BEGIN, _END = NIF_ANCHOR_OF.value, NIF_BEGIN_INDEX.value, NIF_END_INDEX.value
+_REFERENCE_CONTEXT, _IS_STRING, _TOPIC = NIF_REFERENCE_CONTEXT.value, NIF_IS_STRING.value, NIF_TOPIC.value
+_INTEGERS = {XSD_INTEGER.value, XSD_NON_NEGATIVE_INTEGER.value}
 
 Term = NamedNode | BlankNode | Literal | Triple
 
@@ -152,7 +162,7 @@ def _shacl_violation(
 def count_typed(quads: Iterable[Quad], cls: str) -> int:
     """How many nodes of a document graph are typed ``cls``."""
     return sum(
-        1 for q in quads if q.predicate.value == _TYPE and isinstance(q.object, NamedNode) and q.object.value == cls
+        1 for q in quads if q.predicate.value == RDF_TYPE.value and isinstance(q.object, NamedNode) and q.object.value == cls
     )
 
 
@@ -172,10 +182,10 @@ class _Graph(rdflib.Graph):
     bound, not pasted) and rdflib would parse it every time: 27 ms a phrase otherwise.
     """
 
-    def query(self, query_object: object, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+    def query(self, query_object: str | Query, *args: Any, **kwargs: Any) -> rdflib.query.Result:
         if isinstance(query_object, str):
             query_object = _prepared(query_object)
-        return super().query(query_object, *args, **kwargs)  # type: ignore[arg-type]
+        return super().query(query_object, *args, **kwargs)
 
 
 @cache
@@ -191,10 +201,7 @@ class _Converter:
 
     def __call__(self, term: object) -> rdflib.term.Node:
         if isinstance(term, NamedNode):
-            iri = self._iris.get(term.value)
-            if iri is None:
-                iri = self._iris[term.value] = rdflib.URIRef(term.value)
-            return iri
+            return self._iri(term.value)
         if isinstance(term, BlankNode):
             return rdflib.BNode(term.value)
         if isinstance(term, Literal):
@@ -202,10 +209,18 @@ class _Converter:
                 return rdflib.Literal(term.value, lang=term.language)
             datatype = term.datatype.value
             # A simple literal and an xsd:string are one term in RDF 1.1, and Oxigraph stores them so.
-            return rdflib.Literal(term.value, datatype=None if datatype == _STRING else self(term.datatype))  # type: ignore[arg-type]
+            if datatype == XSD_STRING.value:
+                return rdflib.Literal(term.value)
+            return rdflib.Literal(term.value, datatype=self._iri(datatype))
         # A triple term (RDF 1.2, objects only) has no rdflib form: as a literal it fails
         # whichever shape expects something else there, and shows in the report as written.
         return rdflib.Literal(str(term))
+
+    def _iri(self, value: str) -> rdflib.URIRef:
+        iri = self._iris.get(value)
+        if iri is None:
+            iri = self._iris[value] = rdflib.URIRef(value)
+        return iri
 
 
 def _ntriples(term: rdflib.term.Node) -> str:
@@ -217,7 +232,7 @@ def _ntriples(term: rdflib.term.Node) -> str:
     if isinstance(term, rdflib.Literal):
         if term.language:
             return str(Literal(str(term), language=term.language))
-        return str(Literal(str(term), datatype=NamedNode(str(term.datatype or _STRING))))
+        return str(Literal(str(term), datatype=NamedNode(str(term.datatype or XSD_STRING.value))))
     return str(term)
 
 

@@ -13,9 +13,25 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
-from graphbuild.export.parts import PartWriter
-from graphbuild.model.vocab import DCTERMS, ITSRDF, METADATA_GRAPH, NIF, PREFIXES, RDF, SCHEMA
-from graphbuild.store.protocol import Store
+from graphbuild.model.vocab import (
+    DCTERMS_IDENTIFIER,
+    ITS_TA_ANNOTATORS_REF,
+    ITS_TA_CLASS_REF,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_IDENT_REF,
+    METADATA_GRAPH,
+    NIF_ANCHOR_OF,
+    NIF_BEGIN_INDEX,
+    NIF_END_INDEX,
+    NIF_IS_STRING,
+    NIF_REFERENCE_CONTEXT,
+    NIF_SOURCE_URL,
+    PREFIXES,
+    RDF_TYPE,
+    SCHEMA_MENTIONS,
+)
+from graphbuild.output.parts import PartWriter
+from graphbuild.store.protocol import Store, lexical
 
 # A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
 # in text order). Larger graphs (metadata of a big corpus) are streamed as stored.
@@ -24,19 +40,19 @@ _PREDICATE_ORDER = {
     iri: rank
     for rank, iri in enumerate(
         [
-            RDF + "type",
-            DCTERMS + "identifier",
-            SCHEMA + "mentions",
-            NIF + "isString",
-            NIF + "anchorOf",
-            NIF + "beginIndex",
-            NIF + "endIndex",
-            NIF + "referenceContext",
-            NIF + "sourceUrl",
-            ITSRDF + "taIdentRef",
-            ITSRDF + "taConfidence",
-            ITSRDF + "taClassRef",
-            ITSRDF + "taAnnotatorsRef",
+            RDF_TYPE.value,
+            DCTERMS_IDENTIFIER.value,
+            SCHEMA_MENTIONS.value,
+            NIF_IS_STRING.value,
+            NIF_ANCHOR_OF.value,
+            NIF_BEGIN_INDEX.value,
+            NIF_END_INDEX.value,
+            NIF_REFERENCE_CONTEXT.value,
+            NIF_SOURCE_URL.value,
+            ITS_TA_IDENT_REF.value,
+            ITS_TA_CONFIDENCE.value,
+            ITS_TA_CLASS_REF.value,
+            ITS_TA_ANNOTATORS_REF.value,
         ]
     )
 }
@@ -136,7 +152,7 @@ def _readable(quads: Iterator[Quad]) -> Iterator[Quad]:
 
 def _quad_order(quad: Quad) -> tuple[object, ...]:
     predicate = quad.predicate.value
-    return (_subject_order(quad.subject.value), _PREDICATE_ORDER.get(predicate, 99), predicate, str(quad.object))
+    return (_subject_order(lexical(quad.subject)), _PREDICATE_ORDER.get(predicate, 99), predicate, str(quad.object))
 
 
 def _subject_order(iri: str) -> tuple[object, ...]:

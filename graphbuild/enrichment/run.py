@@ -16,9 +16,9 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode, Triple
 
-from graphbuild.enrich.cache import Record, batch_quads, linked_resources, records, redirect_targets, write_batch
-from graphbuild.enrich.fetch import Answer, FetchError
-from graphbuild.enrich.query import Row, Selection, batch_query, triples_by_resource
+from graphbuild.enrichment.cache import Record, batch_quads, linked_resources, records, redirect_targets, write_batch
+from graphbuild.enrichment.fetch import Answer, FetchError
+from graphbuild.enrichment.query import Row, Selection, batch_query, triples_by_resource
 from graphbuild.errors import EnrichError
 from graphbuild.progress import Progress
 from graphbuild.store.protocol import Store

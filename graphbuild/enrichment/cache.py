@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from graphbuild.enrich.query import Selection
+from graphbuild.enrichment.query import Selection
 from graphbuild.model.quads import enrichment_graph
 from graphbuild.model.vocab import (
     DBO,
@@ -24,12 +24,15 @@ from graphbuild.model.vocab import (
     FOUND,
     GB,
     METADATA_GRAPH,
-    PROV,
-    RDF,
+    PROV_ENTITY,
+    PROV_GENERATED_AT_TIME,
+    PROV_WAS_DERIVED_FROM,
+    RDF_TYPE,
     SCHEMA,
-    XSD,
+    XSD_BOOLEAN,
+    XSD_DATE_TIME,
 )
-from graphbuild.store.protocol import Row, Store
+from graphbuild.store.protocol import Row, Store, lexical
 
 _META = f"<{METADATA_GRAPH.value}>"
 # A stored document says schema:mentions for every resource it links to (graphbuild.model.quads),
@@ -42,11 +45,11 @@ SELECT DISTINCT ?r WHERE {{
 }}
 """
 _RECORDS = f"""
-SELECT ?r ?p ?o WHERE {{ GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r ; ?p ?o }} }}
+SELECT ?r ?p ?o WHERE {{ GRAPH {_META} {{ ?g {ENRICHMENT_OF} ?r ; ?p ?o }} }}
 """
 _TARGETS = f"""
 SELECT DISTINCT ?t WHERE {{
-  GRAPH {_META} {{ ?g <{ENRICHMENT_OF}> ?r }}
+  GRAPH {_META} {{ ?g {ENRICHMENT_OF} ?r }}
   GRAPH ?g {{ ?r <{DBO}wikiPageRedirects> ?t }}
   FILTER (isIRI(?t))
 }}
@@ -73,14 +76,16 @@ def records(store: Store) -> dict[NamedNode, Record]:
     languages: dict[NamedNode, set[str]] = {}
     found: dict[NamedNode, bool] = {}
     for resource, predicate, obj in _rows(store, _RECORDS):
+        if not isinstance(resource, NamedNode):
+            continue
         aspects.setdefault(resource, set())
         languages.setdefault(resource, set())
-        if predicate.value == ENRICHED_ASPECT:
-            aspects[resource].add(obj.value)
-        elif predicate.value == ENRICHED_LANGUAGE:
-            languages[resource].add(obj.value)
-        elif predicate.value == FOUND:
-            found[resource] = obj.value == "true"
+        if predicate == ENRICHED_ASPECT:
+            aspects[resource].add(lexical(obj))
+        elif predicate == ENRICHED_LANGUAGE:
+            languages[resource].add(lexical(obj))
+        elif predicate == FOUND:
+            found[resource] = lexical(obj) == "true"
     return {r: Record(frozenset(aspects[r]), frozenset(languages[r]), found.get(r, False)) for r in aspects}
 
 
@@ -124,16 +129,16 @@ def _record(
     graph: NamedNode, resource: NamedNode, found: bool, selection: Selection, sources: list[NamedNode], at: datetime
 ) -> Iterable[Quad]:
     meta = METADATA_GRAPH
-    yield Quad(graph, NamedNode(RDF + "type"), NamedNode(PROV + "Entity"), meta)
-    yield Quad(graph, NamedNode(ENRICHMENT_OF), resource, meta)
-    yield Quad(graph, NamedNode(PROV + "generatedAtTime"), Literal(at.isoformat(), datatype=NamedNode(XSD + "dateTime")), meta)
+    yield Quad(graph, RDF_TYPE, PROV_ENTITY, meta)
+    yield Quad(graph, ENRICHMENT_OF, resource, meta)
+    yield Quad(graph, PROV_GENERATED_AT_TIME, Literal(at.isoformat(), datatype=XSD_DATE_TIME), meta)
     for source in sources:
-        yield Quad(graph, NamedNode(PROV + "wasDerivedFrom"), source, meta)
+        yield Quad(graph, PROV_WAS_DERIVED_FROM, source, meta)
     for aspect in sorted(a.value for a in selection.aspects):
-        yield Quad(graph, NamedNode(ENRICHED_ASPECT), Literal(aspect), meta)
+        yield Quad(graph, ENRICHED_ASPECT, Literal(aspect), meta)
     for language in selection.languages:
-        yield Quad(graph, NamedNode(ENRICHED_LANGUAGE), Literal(language), meta)
-    yield Quad(graph, NamedNode(FOUND), Literal("true" if found else "false", datatype=NamedNode(XSD + "boolean")), meta)
+        yield Quad(graph, ENRICHED_LANGUAGE, Literal(language), meta)
+    yield Quad(graph, FOUND, Literal("true" if found else "false", datatype=XSD_BOOLEAN), meta)
 
 
 def _rows(store: Store, sparql: str) -> list[Row]:

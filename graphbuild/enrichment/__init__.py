@@ -7,10 +7,10 @@
     run     rounds and batches, the report
 """
 
-from graphbuild.enrich.dumps import DumpSource
-from graphbuild.enrich.fetch import DEFAULT_ENDPOINT, Endpoint, FetchError, RetryPolicy
-from graphbuild.enrich.query import Aspect, Selection, parse_aspects, parse_languages
-from graphbuild.enrich.run import BATCH_SIZE, EnrichReport, enrich
+from graphbuild.enrichment.dumps import DumpSource
+from graphbuild.enrichment.fetch import DEFAULT_ENDPOINT, Endpoint, FetchError, RetryPolicy
+from graphbuild.enrichment.query import Aspect, Selection, parse_aspects, parse_languages
+from graphbuild.enrichment.run import BATCH_SIZE, EnrichReport, enrich
 
 __all__ = [
     "BATCH_SIZE",

@@ -16,18 +16,26 @@ from itertools import chain
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graphbuild.model.vocab import DCTERMS, METADATA_GRAPH, NIF, RDF, XSD, compact
+from graphbuild.model.vocab import (
+    DCTERMS_IDENTIFIER,
+    METADATA_GRAPH,
+    NIF_ANNOTATION,
+    NIF_CONTEXT,
+    NIF_PHRASE,
+    RDF_TYPE,
+    XSD,
+    compact,
+)
 from graphbuild.store.protocol import Store
 from graphbuild.text import plural
-from graphbuild.validate.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
+from graphbuild.validation.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
 from graphbuild.workers.processes import ordered_map
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 
 # Triples per batch: large enough that pyshacl's per-run setup is small beside the work.
 _BATCH_TRIPLES = 5_000
-_IDENTIFIER = DCTERMS + "identifier"
-_DOCUMENT_CLASSES = {NIF + "Context", NIF + "Phrase", NIF + "Annotation"}
+_DOCUMENT_CLASSES = {NIF_CONTEXT.value, NIF_PHRASE.value, NIF_ANNOTATION.value}
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "decimal", "double", "float")}
 
 
@@ -71,8 +79,8 @@ def validate(store: Store, *, workers: int | None = None, batch_triples: int = _
     def counted(graphs: Iterable[StoredDocument]) -> Iterator[StoredDocument]:
         for graph in graphs:
             counts[0] += 1
-            counts[1] += count_typed(graph.quads, NIF + "Phrase")
-            counts[2] += count_typed(graph.quads, NIF + "Annotation")
+            counts[1] += count_typed(graph.quads, NIF_PHRASE.value)
+            counts[2] += count_typed(graph.quads, NIF_ANNOTATION.value)
             yield graph
 
     batches = _batches(counted(_document_graphs(store)), batch_triples)
@@ -132,14 +140,14 @@ def _document_graphs(store: Store) -> Iterator[StoredDocument]:
 
 
 def _is_document_quad(quad: Quad, graph: NamedNode) -> bool:
-    if quad.predicate.value == RDF + "type":
+    if quad.predicate.value == RDF_TYPE.value:
         return isinstance(quad.object, NamedNode) and quad.object.value in _DOCUMENT_CLASSES
-    return quad.subject == graph and quad.predicate.value == _IDENTIFIER
+    return quad.subject == graph and quad.predicate.value == DCTERMS_IDENTIFIER.value
 
 
 def _document_id(quads: Iterable[Quad], graph: NamedNode) -> str:
     for quad in quads:
-        if quad.subject == graph and quad.predicate.value == _IDENTIFIER and isinstance(quad.object, Literal):
+        if quad.subject == graph and quad.predicate.value == DCTERMS_IDENTIFIER.value and isinstance(quad.object, Literal):
             return quad.object.value
     return graph.value
 
