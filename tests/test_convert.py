@@ -112,7 +112,7 @@ def test_cli_convert(tmp_path: Path) -> None:
 
 
 def test_scaling_out_recipe_loads_into_virtuoso(writable_virtuoso: VirtuosoServer) -> None:
-    """The README's "Scaling out" recipe: convert, then Virtuoso's bulk loader, then query."""
+    """The scaling-out recipe (docs/scaling.md): convert, then Virtuoso's bulk loader, then query."""
     virtuoso_server = writable_virtuoso
     folder = virtuoso_server.folder / "load" / "recipe"  # inside Virtuoso's DirsAllowed
     result = runner.invoke(app, ["convert", str(SEEDS), "--output", str(folder), "--gzip", "--split", "500", "--quiet"])

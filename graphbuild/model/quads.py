@@ -1,4 +1,4 @@
-"""Documents to quads: the one place that mints IRIs (MODEL.md).
+"""Documents to quads: the one place that mints IRIs (docs/model.md).
 
 Every quad of a document lives in the document's own named graph, whose name is the
 document IRI; provenance about that graph goes to the metadata graph. Quads are built as

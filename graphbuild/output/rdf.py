@@ -33,7 +33,7 @@ from graphbuild.model.vocab import (
 from graphbuild.output.parts import PartWriter
 from graphbuild.store.protocol import Store, lexical
 
-# A document graph is small: sorted, it reads like MODEL.md (document, context, phrases
+# A document graph is small: sorted, it reads like docs/model.md (document, context, phrases
 # in text order). Larger graphs (metadata of a big corpus) are streamed as stored.
 _SORT_LIMIT = 100_000
 _PREDICATE_ORDER = {
