@@ -13,6 +13,9 @@ How to write an example that this test runs (one convention for every page):
   ``tests/data/``; its blocks run in page order, each command in its own ``bash -c`` with
   ``graphbuild`` and ``python`` on PATH, ``COLUMNS=120``, and no ``GRAPHBUILD_*``
   variables, so the store is ``./graphbuild-store`` unless the command says otherwise.
+  (A plain ``graphbuild …`` command, with no pipe, redirection, ``&`` or ``$``, runs in
+  the test's own process through Typer's runner instead, which prints the same and saves
+  the start-up of a process.)
 - A command must exit 0. One that must fail says so in a trailing comment: ``# exit 1``.
 - Expected output is compared line by line, trailing spaces ignored. Placeholders:
   ``...`` on a line of its own matches any lines (none or more); ``<n>`` a number
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -43,6 +47,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
 from graphbuild.cli import app
 
@@ -132,6 +137,17 @@ def _line_pattern(line: str) -> str:
     return "".join(_NUMBER if p == "<n>" else "[^\n]*" if p == "<any>" else re.escape(p) for p in parts)
 
 
+def _plain_graphbuild(text: str) -> list[str] | None:
+    """The arguments of a ``graphbuild …`` command that needs no shell, else None."""
+    try:
+        words = shlex.split(text, comments=True)
+    except ValueError:
+        return None
+    if not words or words[0] != "graphbuild" or re.search(r"[|<>;&`]|\$\(|\$\w", _EXIT.sub("", text)):
+        return None
+    return words[1:]
+
+
 def _trimmed(lines: list[str]) -> list[str]:
     while lines and not lines[-1].strip():
         lines = lines[:-1]
@@ -182,6 +198,10 @@ class Page:
         if command.background:
             self._start(command, text)
             return
+        args = _plain_graphbuild(text)
+        if args is not None:
+            self._run_in_process(command, args)
+            return
         done = subprocess.run(
             ["bash", "-c", text],
             cwd=self.folder,
@@ -192,6 +212,21 @@ class Page:
             timeout=COMMAND_TIMEOUT,
         )
         self._check(command, done.returncode, done.stdout)
+
+    def _run_in_process(self, command: Command, args: list[str]) -> None:
+        # A second or more of imports saved per command; Click's runner interleaves stdout
+        # and stderr as a terminal would.
+        overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("GRAPHBUILD_", "FORCE_COLOR"))}
+        overrides.update({k: self.env[k] for k in ("COLUMNS", "NO_COLOR", "PYTHONIOENCODING")})
+        before = Path.cwd()
+        os.chdir(self.folder)
+        try:
+            result = CliRunner().invoke(app, args, env=overrides)
+        finally:
+            os.chdir(before)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        self._check(command, result.exit_code, result.output)
 
     def _check(self, command: Command, status: int, output: str) -> None:
         shown = self.shown(output)
