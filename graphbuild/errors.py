@@ -6,7 +6,8 @@
      ├── QueryError        a canned query is unknown, or a parameter is wrong
      │    └── ParameterError
      ├── ReportError       the report site cannot be written where asked
-     └── EnrichError       a SPARQL endpoint or dump cannot give what enrichment asks
+     ├── EnrichError       a SPARQL endpoint or dump cannot give what enrichment asks
+     └── AnnotateError     annotation cannot go on: a bad setting, a URL that is no linker
 """
 
 from __future__ import annotations
@@ -52,3 +53,7 @@ class ReportError(GraphbuildError):
 
 class EnrichError(GraphbuildError):
     """Enrichment cannot go on: a bad option, an endpoint that keeps failing, a bad dump."""
+
+
+class AnnotateError(GraphbuildError):
+    """Annotation cannot go on: a bad setting, or a URL with no entity linker behind it."""

@@ -11,6 +11,8 @@
 - ``FaultServer``: a tiny HTTP server on 127.0.0.1 that plays a script of misbehaviours
   (``Reply``, ``Hang``, ``Trickle``, ``Partial``, ``Close``) and then passes requests on to
   a real upstream endpoint, recording every request. Fixture ``fault_server`` makes them.
+- Fixture ``spotlight``: makes stand-in Spotlight servers (``tests/standin_spotlight.py``),
+  which answer ``/annotate`` from recorded answers.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+from standin_spotlight import StandInSpotlight
 
 _HOST = "127.0.0.1"
 _RDF_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads", ".trig": "application/trig"}
@@ -426,7 +430,10 @@ class FaultServer:
         assert self.upstream is not None, "this behaviour needs an upstream endpoint"
         request = urllib.request.Request(
             self.upstream, data=body, method="POST",
-            headers={"Content-Type": handler.headers.get("Content-Type", ""), "Accept": "application/sparql-results+json"},
+            headers={
+                "Content-Type": handler.headers.get("Content-Type", ""),
+                "Accept": handler.headers.get("Accept", "application/sparql-results+json"),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -451,6 +458,27 @@ def fault_server() -> Iterator[Callable[..., FaultServer]]:
 
     def make(script: Sequence[Behaviour] = (), upstream: str | None = None) -> FaultServer:
         server = FaultServer(script, upstream)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def spotlight() -> Iterator[Callable[..., StandInSpotlight]]:
+    """Make stand-in Spotlight servers: ``spotlight(recordings, max_chars=…, broken=…, slow=…)``; all stop after the test."""
+    made: list[StandInSpotlight] = []
+
+    def make(
+        recordings: Sequence[dict[str, Any]] | None = None,
+        *,
+        max_chars: int | None = None,
+        broken: Sequence[str] = (),
+        slow: dict[str, float] | None = None,
+    ) -> StandInSpotlight:
+        server = StandInSpotlight(recordings, max_chars=max_chars, broken=broken, slow=slow)
         made.append(server)
         return server
 

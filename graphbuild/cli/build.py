@@ -1,7 +1,9 @@
-"""Commands that build the graph: ingest, convert, delete, optimize, enrich."""
+"""Commands that build the graph: ingest, annotate, convert, delete, optimize, enrich."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,10 +21,12 @@ from graphbuild.cli.app import (
 from graphbuild.cli.progress import ProgressBars
 from graphbuild.errors import GraphbuildError, StoreError
 from graphbuild.model.vocab import DEFAULT_BASE
+from graphbuild.pipeline.annotate import annotate as annotate_texts
 from graphbuild.pipeline.convert import convert as convert_documents
 from graphbuild.pipeline.delete import delete as delete_documents
 from graphbuild.pipeline.ingest import ingest as ingest_documents
-from graphbuild.readers import InputFormat
+from graphbuild.readers import InputFormat, RawFormat
+from graphbuild.spotlight.client import DEFAULT_MAX_CHARS, DEFAULT_POLICY, REMOTE_RATE, SpotlightSettings
 from graphbuild.store.remote import NOT_OPTIMIZED, is_url
 from graphbuild.text import plural
 
@@ -63,6 +67,79 @@ def ingest(
             "(per-entity queries up to 3x faster on 100k documents)",
             err=True,
         )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@errors_to_exit
+def annotate(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Raw texts: .txt files (one document each, named by the file), JSON Lines or CSV/TSV with id and text "
+            "columns; folders (walked recursively) or - for standard input."
+        ),
+    ],
+    spotlight: Annotated[
+        str,
+        typer.Option(
+            "--spotlight",
+            help="Spotlight's base URL, before /annotate: http://localhost:2222/rest for its Docker image, "
+            "https://api.dbpedia-spotlight.org/en for the public service.",
+        ),
+    ],
+    confidence: Annotated[float, typer.Option("--confidence", min=0.0, max=1.0, help="Spotlight's confidence threshold.")] = 0.5,
+    support: Annotated[int, typer.Option("--support", min=0, help="Spotlight's support threshold (in-links of a resource).")] = 0,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the texts and of the Spotlight model.")] = "en",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests at once.")] = 4,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write Spotlight JSON Lines to this file (.json for ingest to read) instead of the store."),
+    ] = None,
+    format: Annotated[
+        Optional[RawFormat],
+        typer.Option("--format", help="Format of the texts; guessed from the extension (standard input: text)."),
+    ] = None,
+    base: BaseOption = DEFAULT_BASE,
+    rate: Annotated[
+        Optional[float],
+        typer.Option(
+            "--rate",
+            min=0.0,
+            help=f"Requests per second at most; default none for a server on this machine, {REMOTE_RATE:g} for any other; 0: no limit.",
+        ),
+    ] = None,
+    max_chars: Annotated[
+        int, typer.Option("--max-chars", min=200, help="Longer texts are sent in parts cut at sentence ends.")
+    ] = DEFAULT_MAX_CHARS,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Seconds for one request, from connect to last byte.")
+    ] = DEFAULT_POLICY.timeout,
+    quiet: QuietOption = False,
+) -> None:
+    """Annotate raw texts with DBpedia Spotlight and load them as ingest does (or write Spotlight JSON)."""
+    settings = SpotlightSettings(
+        spotlight,
+        confidence=confidence,
+        support=support,
+        language=lang,
+        rate=rate,
+        max_chars=max_chars,
+        policy=replace(DEFAULT_POLICY, timeout=timeout),
+    )
+    run = partial(annotate_texts, paths, spotlight=settings, format=format, base=base, concurrency=concurrency)
+    with ProgressBars("annotate", quiet=quiet) as progress:
+        if output is not None:
+            report = run(output=output, progress=progress)
+        else:
+            with open_cli_store(store) as graph_store:
+                report = run(store=graph_store, progress=progress)
+    print_problems(report, quiet)
+    typer.echo(report.summary())
+    if report.stopped:
+        typer.echo(f"Error: {report.stopped}", err=True)
     if not report.ok:
         raise typer.Exit(1)
 

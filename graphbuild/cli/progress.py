@@ -5,15 +5,24 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 from graphbuild.cli.app import err
 from graphbuild.progress import Progress
 
 
+class _Rate(ProgressColumn):
+    """How many of the stage's things per second (``12.5 documents/s``)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f} {task.fields.get('stage', '')}/s")
+
+
 class ProgressBars:
-    """One bar per stage the library reports, with counts and an ETA, drawn on stderr only
+    """One bar per stage the library reports, with counts, a rate and an ETA, drawn on stderr only
     when it is a terminal and the command is not quiet.
 
     ``with ProgressBars("ingest") as progress:`` gives the callback to pass on (None when
@@ -27,6 +36,7 @@ class ProgressBars:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            _Rate(),
             TimeRemainingColumn(),
             console=err,
             transient=True,
@@ -46,5 +56,5 @@ class ProgressBars:
     def _advance(self, stage: str, done: int, total: int | None) -> None:
         task = self._tasks.get(stage)
         if task is None:
-            task = self._tasks[stage] = self._bars.add_task(f"{self.command}: {stage}", total=total)
+            task = self._tasks[stage] = self._bars.add_task(f"{self.command}: {stage}", total=total, stage=stage)
         self._bars.update(task, completed=done, total=total)

@@ -4,7 +4,7 @@ Each request is a POST (form-encoded, so that Virtuoso, Oxigraph and Fuseki all 
 with a total deadline from connect to last byte, not only a socket timeout: a server that
 accepts and never answers, or trickles, is cut off. Connection failures, HTTP 429/500/502/
 503/504 and answers that are not SPARQL JSON are retried with exponential backoff, honouring
-``Retry-After``. An answer that says it is incomplete (Virtuoso's ``X-SQL-State`` on an
+``Retry-After`` (``graphbuild.retry``, shared with annotation). An answer that says it is incomplete (Virtuoso's ``X-SQL-State`` on an
 anytime timeout, ``X-SPARQL-MaxRows`` when cut at its row cap, or as many rows as the cap)
 comes back marked incomplete, for the caller to ask again in smaller pieces.
 """
@@ -12,44 +12,32 @@ comes back marked incomplete, for the caller to ask again in smaller pieces.
 from __future__ import annotations
 
 import ast
-import email.utils
 import http.client
 import json
 import math
-import threading
-import time
 import urllib.error
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from pyoxigraph import NamedNode
 from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
+from graphbuild import retry
 from graphbuild.enrichment.query import Row
 from graphbuild.errors import EnrichError
+from graphbuild.retry import RETRY_STATUS, GaveUp, Transient, bounded, read_until, retrying
 from graphbuild.store.sparql_json import decode_term
 
 DEFAULT_ENDPOINT = "https://dbpedia.org/sparql"
-_RETRY_STATUS = {429, 500, 502, 503, 504}
-_CHUNK = 65536
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How hard to try. The defaults suit dbpedia.org/sparql (10,000-row cap, busy at times)."""
+class RetryPolicy(retry.RetryPolicy):
+    """How hard to try (``graphbuild.retry``), and the endpoint's row cap. The defaults suit
+    dbpedia.org/sparql (10,000-row cap, busy at times)."""
 
-    attempts: int = 5
-    backoff: float = 1.0
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0
-    timeout: float = 60.0
     row_cap: int = 10_000
-
-    def wait(self, attempt: int) -> float:
-        """The pause before try number ``attempt + 2``: backoff, doubled each time, capped."""
-        return min(self.backoff * 2.0**attempt, self.max_backoff)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -66,13 +54,6 @@ class Answer:
 
 class FetchError(EnrichError):
     """An endpoint that failed a request for good: out of retries, or a refusal not worth retrying."""
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,23 +92,10 @@ class Endpoint:
 
     def select(self, query: str) -> Answer:
         """Run a SELECT; retried on transient failures, FetchError when out of tries."""
-        policy = self.policy
-        for attempt in range(policy.attempts):
-            try:
-                return self._answer(self._bounded(query))
-            except _Retry as problem:
-                if attempt + 1 == policy.attempts:
-                    raise FetchError(f"{self.url}: gave up after {policy.attempts} tries: {problem.reason}") from None
-                pause = policy.wait(attempt)
-                if problem.retry_after is not None:
-                    if problem.retry_after > policy.max_retry_after:
-                        raise FetchError(
-                            f"{self.url}: {problem.reason}; it asks to wait {problem.retry_after:g} s, "
-                            f"longer than the {policy.max_retry_after:g} s graphbuild waits"
-                        ) from None
-                    pause = max(pause, problem.retry_after)
-                time.sleep(pause)
-        raise AssertionError("unreachable")
+        try:
+            return retrying(lambda: self._answer(self._bounded(query)), self.policy)
+        except GaveUp as exc:
+            raise FetchError(f"{self.url}: {exc}") from None
 
     def _answer(self, response: _Response) -> Answer:
         rows = parse_results(response.body)
@@ -143,25 +111,8 @@ class Endpoint:
 
     def _bounded(self, query: str) -> _Response:
         """One request within ``policy.timeout`` seconds in all, whatever the server does."""
-        deadline = time.monotonic() + self.policy.timeout
-        responses: list[_Response] = []
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                responses.append(self._request(query, deadline))
-            except BaseException as exc:  # handed over to the calling thread
-                errors.append(exc)
-
         self.requests += 1
-        worker = threading.Thread(target=work, name="graphbuild-sparql", daemon=True)
-        worker.start()
-        worker.join(self.policy.timeout)
-        if worker.is_alive() or any(isinstance(error, _Deadline) for error in errors):
-            raise _Retry(f"no complete answer within {self.policy.timeout:g} s")
-        if errors:
-            raise errors[0]
-        return responses[0]
+        return bounded(lambda deadline: self._request(query, deadline), self.policy.timeout, name="graphbuild-sparql")
 
     def _request(self, query: str, deadline: float) -> _Response:
         wrapper = SPARQLWrapper(self.url)
@@ -174,35 +125,18 @@ class Endpoint:
             result = wrapper.query()
             response = result.response
             headers = dict(response.headers.items())
-            return _Response(headers, _read_until(response, deadline))
+            return _Response(headers, read_until(response, deadline))
         except EndPointInternalError as exc:
-            raise _Retry(f"HTTP 500{_server_said(exc)}") from None
+            raise Transient(f"HTTP 500{_server_said(exc)}") from None
         except urllib.error.HTTPError as exc:
-            if exc.code in _RETRY_STATUS:
-                raise _Retry(f"HTTP {exc.code} {exc.reason}", _retry_after(exc.headers.get("Retry-After"))) from None
+            if exc.code in RETRY_STATUS:
+                raise Transient(f"HTTP {exc.code} {exc.reason}", retry.retry_after(exc.headers.get("Retry-After"))) from None
             raise FetchError(f"{self.url}: HTTP {exc.code} {exc.reason}") from None
         except SPARQLWrapperException as exc:
             raise FetchError(f"{self.url}: {type(exc).__name__}: {exc.msg}{_server_said(exc)}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise _Retry(f"cannot reach it ({reason})") from None
-
-
-class _Deadline(Exception):
-    pass
-
-
-def _read_until(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The body, one socket read at a time, so that a trickling server cannot outlast the deadline."""
-    chunks = []
-    try:
-        while chunk := response.read1(_CHUNK):
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise _Deadline()
-    finally:
-        response.close()
-    return b"".join(chunks)
+            raise Transient(f"cannot reach it ({reason})") from None
 
 
 def parse_results(body: bytes) -> list[Row]:
@@ -218,7 +152,7 @@ def parse_results(body: bytes) -> list[Row]:
             raise TypeError("bindings is not a list")
     except (ValueError, KeyError, TypeError) as exc:
         preview = body[:60].decode("utf-8", "replace").replace("\n", " ")
-        raise _Retry(f"answered something that is not SPARQL JSON results ({exc}): {preview!r}") from None
+        raise Transient(f"answered something that is not SPARQL JSON results ({exc}): {preview!r}") from None
     rows: list[Row] = []
     for binding in bindings:
         try:
@@ -226,22 +160,6 @@ def parse_results(body: bytes) -> list[Row]:
         except (ValueError, KeyError, TypeError):
             continue
     return rows
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _server_said(exc: SPARQLWrapperException) -> str:

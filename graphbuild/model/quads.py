@@ -21,9 +21,15 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad
 
 from graphbuild import __version__
-from graphbuild.model.records import Document, Link
+from graphbuild.model.records import Annotation, Document, Link
 from graphbuild.model.vocab import (
     AMBIGUOUS_PLACEMENT,
+    ANNOTATION_CONFIDENCE,
+    ANNOTATION_ENDPOINT,
+    ANNOTATION_KEY,
+    ANNOTATION_LANGUAGE,
+    ANNOTATION_SECONDS,
+    ANNOTATION_SUPPORT,
     CONTENT_HASH,
     DCTERMS_IDENTIFIER,
     ENRICHMENT_GRAPH,
@@ -152,9 +158,20 @@ def document_quads(doc: Document, *, base: str) -> DocumentQuads:
 
 
 def provenance_nquads(
-    graph: DocumentQuads, *, source: str, run: NamedNode, at: datetime, min_confidence: float | None = None
+    graph: DocumentQuads,
+    *,
+    source: str,
+    run: NamedNode,
+    at: datetime,
+    min_confidence: float | None = None,
+    annotation: Annotation | None = None,
 ) -> str:
-    """Metadata-graph N-Quads that say where a document graph came from, and how it was filtered."""
+    """Metadata-graph N-Quads that say where a document graph came from, how it was
+    filtered, and how its links were made when graphbuild asked a linker for them.
+
+    Every quad is about the document graph itself, so that replacing or deleting the
+    document takes its whole record along.
+    """
     s, g = f"<{graph.iri}>", f"<{METADATA_GRAPH.value}>"
     lines = [
         f"{s} {_A} {PROV_ENTITY} {g} .\n",
@@ -166,6 +183,16 @@ def provenance_nquads(
         lines.append(f"{s} {PROV_WAS_DERIVED_FROM} <{_file_uri(source)}> {g} .\n")
     if min_confidence is not None:
         lines.append(f"{s} {MIN_CONFIDENCE} \"{min_confidence!r}\"{_DOUBLE} {g} .\n")
+    if annotation is not None:
+        lines += [
+            f"{s} {ANNOTATION_ENDPOINT} {_iri(annotation.endpoint)} {g} .\n",
+            f"{s} {ANNOTATION_CONFIDENCE} \"{annotation.confidence!r}\"{_DOUBLE} {g} .\n",
+            f"{s} {ANNOTATION_SUPPORT} \"{annotation.support}\"{_INTEGER} {g} .\n",
+            f"{s} {ANNOTATION_LANGUAGE} {_literal(annotation.language)} {g} .\n",
+            f"{s} {ANNOTATION_SECONDS} \"{annotation.seconds!r}\"{_DOUBLE} {g} .\n",
+            f"{s} {ANNOTATION_KEY} {_literal(annotation.key)} {g} .\n",
+            f"{s} {TOOL_VERSION} {_literal(__version__)} {g} .\n",
+        ]
     return "".join(lines)
 
 

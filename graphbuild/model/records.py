@@ -89,3 +89,30 @@ class Repair:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
         return f"{where}: note: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class RawText:
+    """A document with no links yet: what ``annotate`` sends to an entity linker.
+
+    ``line`` is where the document starts in its source (None for a file of its own).
+    """
+
+    id: str
+    text: str
+    source: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """How a document's links were made, recorded with it: the linker's endpoint, the
+    parameters sent, how long its answers took (seconds, all requests of the document),
+    and ``key``, a digest of the text and those settings that tells whether to ask again."""
+
+    endpoint: str
+    confidence: float
+    support: int
+    language: str
+    seconds: float
+    key: str

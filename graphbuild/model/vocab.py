@@ -96,6 +96,15 @@ SURFACE_FORM = NamedNode(GB + "surfaceForm")
 CONTENT_HASH = NamedNode(GB + "contentHash")
 TOOL_VERSION = NamedNode(GB + "toolVersion")
 MIN_CONFIDENCE = NamedNode(GB + "minConfidence")
+# How `graphbuild annotate` made a document's links (graphbuild.pipeline.annotate): the
+# /annotate URL asked, the parameters sent, the seconds its answers took, and a digest of
+# the text and those settings, looked up before asking again.
+ANNOTATION_ENDPOINT = NamedNode(GB + "annotationEndpoint")
+ANNOTATION_CONFIDENCE = NamedNode(GB + "annotationConfidence")
+ANNOTATION_SUPPORT = NamedNode(GB + "annotationSupport")
+ANNOTATION_LANGUAGE = NamedNode(GB + "annotationLanguage")
+ANNOTATION_SECONDS = NamedNode(GB + "annotationSeconds")
+ANNOTATION_KEY = NamedNode(GB + "annotationKey")
 # Per-resource figures (graphbuild.store.figures).
 MENTION_COUNT = NamedNode(GB + "mentionCount")
 DOCUMENT_COUNT = NamedNode(GB + "documentCount")

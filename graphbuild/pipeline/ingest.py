@@ -1,15 +1,16 @@
 """Ingest: prepared documents into a store, each one whole, and the run's report.
 
 Documents are read, placed and modelled by ``pipeline.prepare`` (in other processes for
-large inputs); the store's writing stays in this one. New documents go to the bulk loader
-in batches, two at a time in background threads, each batch's metadata after its
-documents, so a document with metadata is always whole; a document that replaces an
-earlier version goes in one transaction.
+large inputs); the store's writing stays in this one, in ``write_prepared``, which
+annotate shares. New documents go to the bulk loader in batches, two at a time in
+background threads, each batch's metadata after its documents, so a document with
+metadata is always whole; a document that replaces an earlier version goes in one
+transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,18 +22,18 @@ import pyoxigraph
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, run_nquads
+from graphbuild.model.quads import provenance_nquads, run_iri, run_nquads
 from graphbuild.model.records import Repair, RepairKind
-from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
+from graphbuild.model.vocab import DEFAULT_BASE, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
 from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
 from graphbuild.progress import Progress
 from graphbuild.readers import InputFormat, find_sources
 from graphbuild.store.figures import FiguresKeeper, stored_shares
-from graphbuild.store.protocol import Store, lexical
+from graphbuild.store.protocol import Store, metadata_record
 from graphbuild.text import plural
 from graphbuild.workers.threads import Background
 
-__all__ = ["IngestReport", "ingest"]
+__all__ = ["IngestReport", "ingest", "write_prepared"]
 
 # New documents are written in batches of about this many characters of N-Quads; with two
 # loading at once and one being gathered, ingest peaked at 623-667 MiB on 10k documents and
@@ -82,17 +83,40 @@ def ingest(
     """
     sources = find_sources(paths, format=format)
     items = prepared(sources, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
-    writer = _Writer(store, min_confidence=min_confidence)
-    files_done = FilesDone(progress, len(sources))
+    report = IngestReport(min_confidence=min_confidence)
+    return write_prepared(_files_counted(items, FilesDone(progress, len(sources))), store=store, report=report)
+
+
+def write_prepared(items: Iterable[PreparedItem], *, store: Store, report: IngestReport) -> IngestReport:
+    """Write prepared documents into ``store`` as ingest does, counting into ``report``:
+    each new, changed or unchanged document and each problem, the figures kept current.
+
+    Should ``items`` stop with an error (Ctrl-C, a preparing process that died, a linker
+    that is not there), the documents taken so far are first written whole, with their
+    metadata and figures; the error goes on from there.
+    """
+    writer = _Writer(store, report)
+    iterator = iter(items)
     try:
-        for item in items:
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except BaseException:
+                writer.finish()
+                raise
             writer.take(item)
-            files_done.saw(source_of(item))
-        writer.flush()
-        writer.figures.commit(ready=writer.settle)
+        writer.finish()
     finally:
         writer.loads.close()
-    return writer.report
+    return report
+
+
+def _files_counted(items: Iterable[PreparedItem], files_done: FilesDone) -> Iterator[PreparedItem]:
+    for item in items:
+        yield item
+        files_done.saw(source_of(item))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -105,12 +129,12 @@ class _Batch:
 class _Writer:
     """Decides per document between skip, add and replace, and batches the adds."""
 
-    def __init__(self, store: Store, *, min_confidence: float | None) -> None:
+    def __init__(self, store: Store, report: IngestReport) -> None:
         self.store = store
-        self.report = IngestReport(min_confidence=min_confidence)
+        self.report = report
         self.started = datetime.now(timezone.utc)
         self.run = run_iri(self.started)
-        self.min_confidence = min_confidence
+        self.min_confidence = report.min_confidence
         self.figures = FiguresKeeper(store)
         self._run_written = False
         self.loads = Background(threads=store.bulk_threads)
@@ -143,10 +167,12 @@ class _Writer:
             return
         self.report.repairs.extend(item.repairs)
         self.report.dropped += item.dropped
-        if stored == graph.content_hash:
+        # An annotated document comes here only when its text or settings changed: even
+        # with the same links, its record of how they were made is new.
+        if stored == graph.content_hash and item.annotation is None:
             self.report.unchanged += 1
             return
-        metadata = self._provenance(graph, item.source)
+        metadata = self._provenance(item)
         # A graph without metadata is what a crashed bulk load leaves: replace it too.
         self.figures.add(item.shares)
         if stored is not None or (asked and self.store.has_graph(name)):
@@ -171,7 +197,7 @@ class _Writer:
         """Whether this run stored the document already (the same abstract under two
         fields, say): identical, it is noted and stored once; different, it is an error,
         since two documents cannot share an id."""
-        made = {q.predicate.value: lexical(q.object) for q in self.store.quads(METADATA_GRAPH, subject=name)}
+        made = metadata_record(self.store, name)
         if made.get(PROV_WAS_GENERATED_BY.value) != self.run.value:
             return False
         first = _shown(made.get(PROV_WAS_DERIVED_FROM.value))
@@ -184,6 +210,11 @@ class _Writer:
             message = f"document {item.doc_id!r} was read from {first} earlier in this run, with other content; not loaded"
             self.report.errors.append(InputError(item.source, None, message))
         return True
+
+    def finish(self) -> None:
+        """Load what is gathered, wait for every load, and write the figures."""
+        self.flush()
+        self.figures.commit(ready=self.settle)
 
     def flush(self) -> None:
         """Start loading the batch gathered so far, with the metadata of batches loaded.
@@ -211,9 +242,14 @@ class _Writer:
             self.store.bulk_add(metadata)
         self._batches = []
 
-    def _provenance(self, graph: DocumentQuads, source: str) -> str:
+    def _provenance(self, item: Prepared) -> str:
         text = provenance_nquads(
-            graph, source=source, run=self.run, at=datetime.now(timezone.utc), min_confidence=self.min_confidence
+            item.graph,
+            source=item.source,
+            run=self.run,
+            at=datetime.now(timezone.utc),
+            min_confidence=self.min_confidence,
+            annotation=item.annotation,
         )
         if not self._run_written:
             text += run_nquads(self.run, started=self.started)

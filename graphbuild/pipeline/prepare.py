@@ -15,7 +15,7 @@ from typing import Any
 
 from graphbuild.errors import InputError
 from graphbuild.model.quads import DocumentQuads, document_quads
-from graphbuild.model.records import Document, Repair, Skipped
+from graphbuild.model.records import Annotation, Document, Repair, Skipped
 from graphbuild.model.vocab import DEFAULT_BASE
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.progress import Progress
@@ -23,7 +23,7 @@ from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
 from graphbuild.store.figures import ResourceShare, shares
 from graphbuild.workers.processes import in_order, runs_of_files
 
-__all__ = ["FilesDone", "Prepared", "PreparedItem", "RunReport", "prepare", "prepared", "source_of"]
+__all__ = ["FilesDone", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
 
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
@@ -86,6 +86,8 @@ class Prepared:
     dropped: int = 0
     # What the document adds to the per-resource figures (graphbuild.store.figures).
     shares: tuple[ResourceShare, ...] = ()
+    # How its links were made, when graphbuild asked a linker for them (pipeline.annotate).
+    annotation: Annotation | None = None
 
 
 PreparedItem = Prepared | InputError | Skipped
@@ -164,17 +166,25 @@ def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Prepar
             if not isinstance(item, Document):
                 yield item
                 continue
-            links = item.links
-            if options.min_confidence is not None:
-                links = tuple(link for link in links if link.confidence is None or link.confidence >= options.min_confidence)
-            doc = replace(item, links=place_links(item.text, links))
-            try:
-                graph = document_quads(doc, base=options.base)
-            except ValueError as exc:
-                yield InputError(doc.source, None, f"document {doc.id!r}: {exc}")
-                continue
-            done = Prepared(doc.id, doc.source, graph, item.repairs, len(item.links) - len(links), shares(doc))
-            yield done if options.then is None else options.then(done)
+            done = prepare_document(item, base=options.base, min_confidence=options.min_confidence)
+            yield done if options.then is None or not isinstance(done, Prepared) else options.then(done)
+
+
+def prepare_document(
+    doc: Document, *, base: str = DEFAULT_BASE, min_confidence: float | None = None, annotation: Annotation | None = None
+) -> Prepared | InputError:
+    """One document read: its links below ``min_confidence`` left out, the rest placed,
+    and its graph built; an error when a link's IRI cannot be written."""
+    links = doc.links
+    if min_confidence is not None:
+        links = tuple(link for link in links if link.confidence is None or link.confidence >= min_confidence)
+    placed = replace(doc, links=place_links(doc.text, links))
+    try:
+        graph = document_quads(placed, base=base)
+    except ValueError as exc:
+        return InputError(doc.source, None, f"document {doc.id!r}: {exc}")
+    dropped = len(doc.links) - len(links)
+    return Prepared(doc.id, doc.source, graph, doc.repairs, dropped, shares(placed), annotation)
 
 
 def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[PreparedItem]:

@@ -1,10 +1,12 @@
 """Readers: one per input format, each yielding plain document records.
 
-A reader yields ``Document`` for every document it reads, ``InputError`` for a document
-it cannot read (so that the others still load) and ``Skipped`` for a source with none.
-Every reader takes a binary stream and the source's name; this module picks the reader
-from the extension (or ``--format``), opens files, and unpacks gzip (recognised by its
-magic bytes, so ``x.ttl.gz`` and a gzipped standard input both work).
+Two kinds of input: documents with their links (``InputFormat``, for ingest and convert),
+and raw texts with none yet (``RawFormat``, for annotate; ``graphbuild.readers.raw``).
+A reader yields ``Document`` (or ``RawText``) for every document it reads, ``InputError``
+for a document it cannot read (so that the others still load) and ``Skipped`` for a source
+with none. Every reader takes a binary stream and the source's name; this module picks the
+reader from the extension (or a format named), walks folders, opens files, and unpacks
+gzip (recognised by its magic bytes, so ``x.ttl.gz`` and a gzipped standard input both work).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Skipped
-from graphbuild.readers import jsonl, nif, spotlight, summary, tables
+from graphbuild.readers import jsonl, nif, raw, spotlight, summary, tables
+from graphbuild.readers.raw import RawItem
 from graphbuild.readers.text import stem
 
 Item = Document | InputError | Skipped
@@ -53,7 +56,27 @@ class InputFormat(str, Enum):
         return None
 
 
+class RawFormat(str, Enum):
+    """The formats of raw texts (no links) that annotate reads; guessed from the extension."""
+
+    TEXT = "text"
+    JSONL = "jsonl"
+    CSV = "csv"
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return _RAW_READERS[self][0]
+
+    @classmethod
+    def guess(cls, path: Path) -> RawFormat | None:
+        """The format a file's extension stands for, or None."""
+        suffix = Path(plain_name(path)).suffix.lower()
+        return next((fmt for fmt in cls if suffix in fmt.extensions), None)
+
+
 Reader = Callable[..., Iterator[Item]]
+RawReader = Callable[..., Iterator[RawItem]]
+R = TypeVar("R", Item, RawItem)
 
 
 def _read_summary(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
@@ -66,6 +89,11 @@ _READERS: dict[InputFormat, tuple[tuple[str, ...], Reader]] = {
     InputFormat.SPOTLIGHT: (spotlight.EXTENSIONS, spotlight.read_spotlight),
     InputFormat.JSONL: (jsonl.EXTENSIONS, jsonl.read_jsonl),
     InputFormat.CSV: (tables.EXTENSIONS, tables.read_table),
+}
+_RAW_READERS: dict[RawFormat, tuple[tuple[str, ...], RawReader]] = {
+    RawFormat.TEXT: (raw.TEXT_EXTENSIONS, raw.read_text_file),
+    RawFormat.JSONL: (raw.LINES_EXTENSIONS, raw.read_text_lines),
+    RawFormat.CSV: (raw.TABLE_EXTENSIONS, raw.read_text_table),
 }
 
 
@@ -80,37 +108,34 @@ def find_sources(paths: Iterable[str | Path], *, format: InputFormat | None = No
 
     ``-`` stays as it is and means standard input.
     """
-    found: list[Path | str] = []
-    for raw in paths:
-        if str(raw) == STDIN:
-            found.append(STDIN)
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and _picked(p, path, format)))
-        else:
-            found.append(path)
-    return found
+    return _find(paths, lambda path: _linked(path, format))
+
+
+def find_raw_sources(paths: Iterable[str | Path], *, format: RawFormat | None = None) -> list[Path | str]:
+    """``find_sources`` for raw texts: folders give the files of the raw formats."""
+    return _find(paths, lambda path: _raw(path, format))
 
 
 def read_source(source: Path | str, *, format: InputFormat | None = None) -> Iterator[Item]:
     """Yield the documents of one file (or of standard input for ``-``, the summary format
     unless ``format`` says otherwise)."""
-    if source == STDIN:
-        yield from _read_stdin(format or InputFormat.SUMMARY)
-        return
-    path = Path(source)
-    fmt = format or InputFormat.guess(path)
+    fmt = (format or InputFormat.SUMMARY) if source == STDIN else (format or InputFormat.guess(Path(source)))
     if fmt is None:
         known = ", ".join(ext for f in InputFormat for ext in f.extensions)
-        yield InputError(str(path), None, f"unknown input format (known extensions: {known}); name it with --format")
+        yield InputError(str(source), None, f"unknown input format (known extensions: {known}); name it with --format")
         return
-    try:
-        with ExitStack() as stack:
-            stream = _open(path, stack)
-            yield from _READERS[fmt][1](stream, source=str(path), name=plain_name(path), path=path)
-    except (OSError, EOFError, zlib.error) as exc:
-        yield InputError(str(path), None, f"cannot read the file: {_reason(exc)}")
+    yield from _read(source, _READERS[fmt][1])
+
+
+def read_raw_source(source: Path | str, *, format: RawFormat | None = None) -> Iterator[RawItem]:
+    """Yield the raw texts of one file (or of standard input for ``-``, one text unless
+    ``format`` says otherwise)."""
+    fmt = (format or RawFormat.TEXT) if source == STDIN else (format or RawFormat.guess(Path(source)))
+    if fmt is None:
+        known = ", ".join(ext for f in RawFormat for ext in f.extensions)
+        yield InputError(str(source), None, f"unknown format of raw texts (known extensions: {known}); name the format to read it as")
+        return
+    yield from _read(source, _RAW_READERS[fmt][1])
 
 
 def read_documents(paths: Iterable[str | Path], *, format: InputFormat | None = None) -> Iterator[Item]:
@@ -119,15 +144,51 @@ def read_documents(paths: Iterable[str | Path], *, format: InputFormat | None = 
         yield from read_source(source, format=format)
 
 
-def _read_stdin(fmt: InputFormat) -> Iterator[Item]:
-    data = sys.stdin.buffer.read()
-    if data.startswith(_GZIP_MAGIC):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            yield InputError("<stdin>", None, f"cannot read standard input: {_reason(exc)}")
-            return
-    yield from _READERS[fmt][1](io.BytesIO(data), source="<stdin>", name=STDIN_NAME, path=None)
+def read_raw_texts(paths: Iterable[str | Path], *, format: RawFormat | None = None) -> Iterator[RawItem]:
+    """Yield the raw texts of every file and folder in ``paths``."""
+    for source in find_raw_sources(paths, format=format):
+        yield from read_raw_source(source, format=format)
+
+
+def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool]) -> list[Path | str]:
+    found: list[Path | str] = []
+    for given in paths:
+        if str(given) == STDIN:
+            found.append(STDIN)
+            continue
+        path = Path(given)
+        if path.is_dir():
+            # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts) and picked(p)
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _read(source: Path | str, reader: Callable[..., Iterator[R]]) -> Iterator[R | InputError]:
+    if source == STDIN:
+        data = sys.stdin.buffer.read()
+        if data.startswith(_GZIP_MAGIC):
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                yield InputError("<stdin>", None, f"cannot read standard input: {_reason(exc)}")
+                return
+        yield from reader(io.BytesIO(data), source="<stdin>", name=STDIN_NAME, path=None)
+        return
+    path = Path(source)
+    try:
+        with ExitStack() as stack:
+            stream = _open(path, stack)
+            yield from reader(stream, source=str(path), name=plain_name(path), path=path)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield InputError(str(path), None, f"cannot read the file: {_reason(exc)}")
 
 
 def _open(path: Path, stack: ExitStack) -> BinaryIO:
@@ -144,11 +205,14 @@ def _reason(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) and exc.strerror else None) or str(exc) or type(exc).__name__
 
 
-def _picked(path: Path, folder: Path, format: InputFormat | None) -> bool:
-    # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
-    if any(part.startswith(".") for part in path.relative_to(folder).parts):
-        return False
+def _linked(path: Path, format: InputFormat | None) -> bool:
     if tables.is_side_file(path):
         return False
     guessed = InputFormat.guess(path)
+    return guessed is not None and (format is None or guessed is format)
+
+
+def _raw(path: Path, format: RawFormat | None) -> bool:
+    # A link table's side file of texts is a table of raw texts like any other.
+    guessed = RawFormat.guess(path)
     return guessed is not None and (format is None or guessed is format)

@@ -17,7 +17,7 @@ import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
@@ -30,6 +30,13 @@ Item = Document | InputError | Skipped
 
 def read_jsonl(stream: BinaryIO, *, source: str, name: str, path: Path | None = None) -> Iterator[Item]:
     """Yield the document of every line, or the error that keeps it out."""
+    for item in json_lines(stream, source=source):
+        yield _document(item[1], source=source, line=item[0]) if isinstance(item, tuple) else item
+
+
+def json_lines(stream: BinaryIO, *, source: str) -> Iterator[tuple[int, object] | InputError | Skipped]:
+    """``(line, value)`` for every line that holds JSON, an error for every line that does
+    not, and ``Skipped`` for a source with no line at all."""
     seen = False
     for number, raw in enumerate(stream, start=1):
         if number == 1:
@@ -44,19 +51,16 @@ def read_jsonl(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
             continue
         seen = True
         try:
-            value = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield InputError(source, number, _json_problem(exc))
-            continue
-        yield _document(value, source=source, line=number)
     if not seen:
         yield Skipped(source, "empty file, no documents")
 
 
-def _document(value: object, *, source: str, line: int) -> Document | InputError:
-    if not isinstance(value, dict):
-        return InputError(source, line, 'expected a JSON object with "id", "text" and "links"')
-    raw_id, text, links = value.get("id"), value.get("text"), value.get("links", [])
+def id_and_text(value: dict[str, Any], *, source: str, line: int) -> tuple[str, str] | InputError:
+    """A line's document id (a string or an integer, as a string) and text, checked."""
+    raw_id, text = value.get("id"), value.get("text")
     if raw_id is None:
         return InputError(source, line, 'no "id": every line needs the id of its document')
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id).strip() == "":
@@ -66,6 +70,17 @@ def _document(value: object, *, source: str, line: int) -> Document | InputError
     for what, string in (('"id"', str(raw_id)), ('"text"', text)):
         if text_problem(string):
             return InputError(source, line, f"{what} {text_problem(string)}")
+    return str(raw_id), text
+
+
+def _document(value: object, *, source: str, line: int) -> Document | InputError:
+    if not isinstance(value, dict):
+        return InputError(source, line, 'expected a JSON object with "id", "text" and "links"')
+    checked = id_and_text(value, source=source, line=line)
+    if isinstance(checked, InputError):
+        return checked
+    doc_id, text = checked
+    links = value.get("links", [])
     if links is None:
         links = []
     if not isinstance(links, list):
@@ -82,7 +97,7 @@ def _document(value: object, *, source: str, line: int) -> Document | InputError
     settled = settle(text, stated, source=source)
     if isinstance(settled, InputError):
         return settled
-    return Document(str(raw_id), text, settled.links, source=source, annotator=annotator, repairs=settled.repairs)
+    return Document(doc_id, text, settled.links, source=source, annotator=annotator, repairs=settled.repairs)
 
 
 def _link(raw: object, line: int) -> Link | str:

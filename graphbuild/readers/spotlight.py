@@ -67,7 +67,7 @@ def read_spotlight(stream: BinaryIO, *, source: str, name: str, path: Path | Non
             yield InputError(source, exc.lineno, _json_problem(exc))
         return
     doc_id = value.get("id", stem(name)) if isinstance(value, dict) else stem(name)
-    yield _response(value, doc_id, source=source, line=1, resource_lines=_resource_lines(content))
+    yield read_response(value, doc_id, source=source, line=1, resource_lines=_resource_lines(content))
 
 
 def _per_line(content: str, source: str) -> Iterator[Item]:
@@ -84,10 +84,14 @@ def _per_line(content: str, source: str) -> Iterator[Item]:
                 source, number, 'a file of several responses needs one JSON object per line, each with an "id"'
             )
             continue
-        yield _response(value, value["id"], source=source, line=number, resource_lines=None)
+        yield read_response(value, value["id"], source=source, line=number)
 
 
-def _response(value: object, raw_id: object, *, source: str, line: int, resource_lines: list[int] | None) -> Item:
+def read_response(
+    value: object, raw_id: object, *, source: str, line: int | None, resource_lines: list[int] | None = None
+) -> Document | InputError:
+    """The document of one decoded ``/annotate`` response, or what keeps it out; errors
+    point at ``line`` (or at each resource's own line in ``resource_lines``)."""
     if not isinstance(value, dict):
         return InputError(source, line, "expected a JSON object: a Spotlight /annotate response")
     doc_id = _doc_id(raw_id)
@@ -105,11 +109,12 @@ def _response(value: object, raw_id: object, *, source: str, line: int, resource
         resources = [resources]
     elif not isinstance(resources, list):
         return InputError(source, line, '"Resources" must be a list of resources')
-    if resource_lines is None or len(resource_lines) != len(resources):
-        resource_lines = [line] * len(resources)
+    lines: list[int | None] = list(resource_lines or [])
+    if len(lines) != len(resources):
+        lines = [line] * len(resources)
     to_chars = _utf16_to_chars(text)
     stated: list[Stated] = []
-    for index, (resource, where) in enumerate(zip(resources, resource_lines)):
+    for index, (resource, where) in enumerate(zip(resources, lines)):
         link = _link(resource, to_chars, where)
         if isinstance(link, str):
             return InputError(source, where, f"Resources[{index}]: {link}")
@@ -120,7 +125,7 @@ def _response(value: object, raw_id: object, *, source: str, line: int, resource
     return Document(doc_id, text, settled.links, source=source, annotator=SPOTLIGHT.value, repairs=settled.repairs)
 
 
-def _link(resource: object, to_chars: list[int] | None, line: int) -> Link | str:
+def _link(resource: object, to_chars: list[int] | None, line: int | None) -> Link | str:
     if not isinstance(resource, dict):
         return 'expected an object with "@URI", "@surfaceForm" and "@offset"'
     uri, surface = resource.get("@URI"), resource.get("@surfaceForm")

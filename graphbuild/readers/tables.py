@@ -92,7 +92,9 @@ def read_table(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
         yield Skipped(source, "a header and no rows, so no documents")
 
 
-def _rows(data: bytes, *, source: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]] | InputError:
+def _rows(
+    data: bytes, *, source: str, name: str, expected: tuple[str, ...] = COLUMNS
+) -> tuple[list[str], list[tuple[int, list[str]]]] | InputError:
     content = decode(data, source)
     if isinstance(content, InputError):
         return content
@@ -112,7 +114,7 @@ def _rows(data: bytes, *, source: str, name: str) -> tuple[list[str], list[tuple
             source, start, f"not valid {'TSV' if delimiter == chr(9) else 'CSV'}: {exc}; no row of this table is loaded"
         )
     if not rows:
-        return InputError(source, 1, f"no header row; expected the columns {', '.join(COLUMNS)}")
+        return InputError(source, 1, f"no header row; expected the columns {', '.join(expected)}")
     return rows[0][1], rows[1:]
 
 
@@ -196,22 +198,36 @@ def _side_texts(path: Path, source: str) -> dict[str, tuple[str, int]] | InputEr
             data = stream.read()
     except (OSError, EOFError) as exc:
         return InputError(str(side), None, f"cannot read the side file of texts: {exc}")
-    rows = _rows(data, source=str(side), name=side.name.removesuffix(".gz"))
-    if isinstance(rows, InputError):
-        return rows
-    header, body = rows
-    columns = _columns(header, _SIDE_COLUMNS, _SIDE_COLUMNS, str(side))
-    if isinstance(columns, InputError):
-        return columns
     texts: dict[str, tuple[str, int]] = {}
-    for line, row in body:
-        if len(row) != len(columns):
-            return InputError(str(side), line, f"expected 2 fields (id, text), found {len(row)}")
-        doc_id, text = row[columns["id"]].strip(), row[columns["text"]]
+    for row in text_rows(data, source=str(side), name=side.name.removesuffix(".gz")):
+        if isinstance(row, InputError):
+            return row
+        line, doc_id, text = row
         if doc_id in texts:
             return InputError(str(side), line, f"document {doc_id!r} has a text on line {texts[doc_id][1]} already")
         texts[doc_id] = (text, line)
     return texts
+
+
+def text_rows(data: bytes, *, source: str, name: str) -> Iterator[tuple[int, str, str] | InputError]:
+    """``(line, id, text)`` for every row of a table of texts (the columns ``id`` and
+    ``text``), or the error of a row; a bad header or quote is one error for the whole table."""
+    rows = _rows(data, source=source, name=name, expected=_SIDE_COLUMNS)
+    if isinstance(rows, InputError):
+        yield rows
+        return
+    header, body = rows
+    columns = _columns(header, _SIDE_COLUMNS, _SIDE_COLUMNS, source)
+    if isinstance(columns, InputError):
+        yield columns
+        return
+    for line, row in body:
+        if len(row) != len(columns):
+            yield InputError(source, line, f"expected 2 fields (id, text), found {len(row)}")
+        elif not row[columns["id"]].strip():
+            yield InputError(source, line, "the row has no document id")
+        else:
+            yield line, row[columns["id"]].strip(), row[columns["text"]]
 
 
 def _side_path(path: Path) -> Path | None:

@@ -32,6 +32,7 @@ __all__ = [
     "float_value",
     "int_value",
     "lexical",
+    "metadata_record",
     "query_form",
 ]
 
@@ -194,6 +195,11 @@ def lexical(term: Term | None) -> str:
     if isinstance(term, Triple):
         return str(term)
     return term.value
+
+
+def metadata_record(store: Store, graph: NamedNode) -> dict[str, str]:
+    """What the metadata graph says about a document graph: each predicate IRI's lexical value."""
+    return {quad.predicate.value: lexical(quad.object) for quad in store.quads(METADATA_GRAPH, subject=graph)}
 
 
 def int_value(term: Term | None, default: int = 0) -> int:
