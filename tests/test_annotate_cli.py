@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from conftest import DATA
 from servers import FaultServer
 from standin_spotlight import StandInSpotlight
-from click.testing import Result
 from typer.testing import CliRunner
 
 import graphbuild.cli.build as build_commands
