@@ -75,6 +75,11 @@ def joined(answers: Sequence[dict[str, Any]], separator: str) -> dict[str, Any]:
     return {**answers[0], "@text": text, "Resources": resources}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up (a test's deadline, Ctrl-C) is no news here
+
+
 @dataclass(frozen=True)
 class Asked:
     """A request the stand-in received."""
@@ -108,7 +113,7 @@ class StandInSpotlight:
         self.slow = dict(slow or {})
         self.requests: list[Asked] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._httpd = _QuietServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/rest"
         self.annotate_url = self.url + "/annotate"

@@ -300,7 +300,7 @@ def test_a_url_with_no_spotlight_stops_at_once(spotlight: Spotlights, store: Emb
     with pytest.raises(AnnotateError) as info:
         annotate([TEXTS], spotlight=settings(wrong), store=store, concurrency=1)
     assert str(info.value) == (
-        f"{wrong}/annotate: HTTP 404 Not Found: HTTP ERROR 404 Not Found: no Spotlight /annotate there; the URL to give is the "
+        f"{wrong}/annotate: HTTP 404 Not Found: no Spotlight /annotate there; the URL to give is the "
         "base before /annotate (http://localhost:2222/rest for Spotlight's Docker image)"
     )
     texts = [asked.text for asked in server.requests]

@@ -96,7 +96,7 @@ def test_a_url_with_no_spotlight_exits_1(tmp_path: Path, spotlight: Spotlights) 
     wrong = spotlight().url.removesuffix("/rest")
     result = gb("annotate", TEXTS, "--spotlight", wrong, "--store", tmp_path / "s")
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {wrong}/annotate: HTTP 404 Not Found: HTTP ERROR 404 Not Found: no Spotlight /annotate there;")
+    assert result.stderr.startswith(f"Error: {wrong}/annotate: HTTP 404 Not Found: no Spotlight /annotate there;")
 
 
 def test_a_server_that_is_down_stops_the_run(tmp_path: Path, fault_server: Callable[..., FaultServer]) -> None:

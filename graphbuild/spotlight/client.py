@@ -245,7 +245,7 @@ class Spotlight:
             raise Transient(status, retry_after(reply.headers.get("retry-after")))
         if reply.status in (404, 405):
             raise AnnotateError(
-                f"{endpoint}: {status}: no Spotlight /annotate there; the URL to give is the base before "
+                f"{endpoint}: HTTP {reply.status} {reply.reason}: no Spotlight /annotate there; the URL to give is the base before "
                 "/annotate (http://localhost:2222/rest for Spotlight's Docker image)"
             )
         if reply.status >= 400:
