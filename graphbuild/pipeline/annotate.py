@@ -126,7 +126,7 @@ def annotate(
     *,
     spotlight: SpotlightSettings,
     store: Store | None = None,
-    output: Path | None = None,
+    output: str | Path | None = None,
     format: RawFormat | None = None,
     base: str = DEFAULT_BASE,
     concurrency: int = 4,
@@ -155,7 +155,7 @@ def annotate(
         if store is not None:
             write_prepared((_prepared(item) for item in outcomes), store=store, report=report)
         elif output is not None:
-            _write_output(outcomes, output, report)
+            _write_output(outcomes, Path(output), report)
     finally:
         client.close()
         report.requests, report.retries = client.requests, client.retries
