@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 from graphbuild.errors import (
+    AnnotateError,
     EnrichError,
     GraphbuildError,
     InputError,
@@ -28,15 +29,17 @@ from graphbuild.errors import (
     ReportError,
     StoreError,
 )
-from graphbuild.model.records import Document, Link, Repair, RepairKind, Skipped
+from graphbuild.model.records import Annotation, Document, Link, RawText, Repair, RepairKind, Skipped
 from graphbuild.output.rdf import ExportFormat, export, export_parts
+from graphbuild.pipeline.annotate import AnnotateReport, annotate
 from graphbuild.pipeline.convert import ConvertReport, convert
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import IngestReport, ingest
 from graphbuild.progress import Progress
 from graphbuild.query.canned import CannedQuery, list_queries, load_query
 from graphbuild.query.canned import run as run_query
-from graphbuild.readers import InputFormat, read_documents
+from graphbuild.readers import InputFormat, RawFormat, read_documents, read_raw_texts
+from graphbuild.spotlight import SpotlightSettings
 from graphbuild.store import EmbeddedStore, Endpoints, RemoteStore, Rows, Stats, Store, open_store
 
 if TYPE_CHECKING:
@@ -45,6 +48,9 @@ if TYPE_CHECKING:
     from graphbuild.validation import ValidationReport, Violation, validate
 
 __all__ = [
+    "AnnotateError",
+    "AnnotateReport",
+    "Annotation",
     "CannedQuery",
     "ConvertReport",
     "Document",
@@ -63,6 +69,8 @@ __all__ = [
     "ParameterError",
     "Progress",
     "QueryError",
+    "RawFormat",
+    "RawText",
     "RemoteStore",
     "Repair",
     "RepairKind",
@@ -71,12 +79,14 @@ __all__ = [
     "Rows",
     "Selection",
     "Skipped",
+    "SpotlightSettings",
     "Stats",
     "Store",
     "StoreError",
     "ValidationReport",
     "Violation",
     "__version__",
+    "annotate",
     "build_report",
     "convert",
     "delete",
@@ -88,6 +98,7 @@ __all__ = [
     "load_query",
     "open_store",
     "read_documents",
+    "read_raw_texts",
     "run_query",
     "validate",
 ]

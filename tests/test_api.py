@@ -12,6 +12,7 @@ from graphbuild.cli import build, publish, read
 # What each command calls: the verbs a library user needs are the ones the CLI uses.
 COMMAND_VERBS = {
     "ingest": (build, "ingest_documents", "ingest"),
+    "annotate": (build, "annotate_texts", "annotate"),
     "convert": (build, "convert_documents", "convert"),
     "delete": (build, "delete_documents", "delete"),
     "export": (read, "export_store", "export"),

@@ -240,7 +240,7 @@ class _Run:
 
 
 def _stored_key(store: Store, graph: NamedNode) -> str | None:
-    return metadata_record(store, graph).get(ANNOTATION_KEY)
+    return metadata_record(store, graph).get(ANNOTATION_KEY.value)
 
 
 def _prepared(item: _Outcome) -> PreparedItem:
