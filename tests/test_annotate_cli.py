@@ -8,11 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from conftest import DATA
 from servers import FaultServer
 from standin_spotlight import StandInSpotlight
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import graphbuild.cli.build as build_commands
 from graphbuild.cli import app

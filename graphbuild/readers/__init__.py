@@ -49,11 +49,7 @@ class InputFormat(str, Enum):
     @classmethod
     def guess(cls, path: Path) -> InputFormat | None:
         """The format a file's extension stands for, or None."""
-        suffix = Path(plain_name(path)).suffix.lower()
-        for fmt in cls:
-            if suffix in fmt.extensions:
-                return fmt
-        return None
+        return _by_extension(cls, path)
 
 
 class RawFormat(str, Enum):
@@ -70,8 +66,15 @@ class RawFormat(str, Enum):
     @classmethod
     def guess(cls, path: Path) -> RawFormat | None:
         """The format a file's extension stands for, or None."""
-        suffix = Path(plain_name(path)).suffix.lower()
-        return next((fmt for fmt in cls if suffix in fmt.extensions), None)
+        return _by_extension(cls, path)
+
+
+F = TypeVar("F", InputFormat, RawFormat)
+
+
+def _by_extension(formats: type[F], path: Path) -> F | None:
+    suffix = Path(plain_name(path)).suffix.lower()
+    return next((fmt for fmt in formats if suffix in fmt.extensions), None)
 
 
 Reader = Callable[..., Iterator[Item]]

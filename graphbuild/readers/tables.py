@@ -66,15 +66,11 @@ def read_table(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
     if path is not None and is_side_file(path):
         yield Skipped(source, "a side file of texts; it is read with its table, not on its own")
         return
-    rows = _rows(stream.read(), source=source, name=name)
-    if isinstance(rows, InputError):
-        yield rows
+    table = _table(stream.read(), source=source, name=name, known=COLUMNS, required=_REQUIRED)
+    if isinstance(table, InputError):
+        yield table
         return
-    header, body = rows
-    columns = _columns(header, COLUMNS, _REQUIRED, source)
-    if isinstance(columns, InputError):
-        yield columns
-        return
+    columns, body = table
     docs: dict[str, _Doc] = {}
     for line, row in body:
         error = _take_row(docs, columns, row, line, source)
@@ -92,8 +88,20 @@ def read_table(stream: BinaryIO, *, source: str, name: str, path: Path | None = 
         yield Skipped(source, "a header and no rows, so no documents")
 
 
+def _table(
+    data: bytes, *, source: str, name: str, known: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[dict[str, int], list[tuple[int, list[str]]]] | InputError:
+    """The columns a table's header names (each at its index), and its rows with their lines."""
+    rows = _rows(data, source=source, name=name, expected=known)
+    if isinstance(rows, InputError):
+        return rows
+    header, body = rows
+    columns = _columns(header, known, required, source)
+    return columns if isinstance(columns, InputError) else (columns, body)
+
+
 def _rows(
-    data: bytes, *, source: str, name: str, expected: tuple[str, ...] = COLUMNS
+    data: bytes, *, source: str, name: str, expected: tuple[str, ...]
 ) -> tuple[list[str], list[tuple[int, list[str]]]] | InputError:
     content = decode(data, source)
     if isinstance(content, InputError):
@@ -212,15 +220,11 @@ def _side_texts(path: Path, source: str) -> dict[str, tuple[str, int]] | InputEr
 def text_rows(data: bytes, *, source: str, name: str) -> Iterator[tuple[int, str, str] | InputError]:
     """``(line, id, text)`` for every row of a table of texts (the columns ``id`` and
     ``text``), or the error of a row; a bad header or quote is one error for the whole table."""
-    rows = _rows(data, source=source, name=name, expected=_SIDE_COLUMNS)
-    if isinstance(rows, InputError):
-        yield rows
+    table = _table(data, source=source, name=name, known=_SIDE_COLUMNS, required=_SIDE_COLUMNS)
+    if isinstance(table, InputError):
+        yield table
         return
-    header, body = rows
-    columns = _columns(header, _SIDE_COLUMNS, _SIDE_COLUMNS, source)
-    if isinstance(columns, InputError):
-        yield columns
-        return
+    columns, body = table
     for line, row in body:
         if len(row) != len(columns):
             yield InputError(source, line, f"expected 2 fields (id, text), found {len(row)}")
