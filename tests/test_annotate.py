@@ -188,7 +188,7 @@ def test_output_writes_spotlight_json_lines_that_ingest_reads(tmp_path: Path, sp
 
 
 def test_answers_come_in_reading_order_whatever_answers_first(tmp_path: Path, spotlight: Spotlights) -> None:
-    server = spotlight(slow={"Berlin": 0.5})
+    server = spotlight(slow={"Berlin": 1.0})
     report = annotate([TEXTS], spotlight=settings(server.url), output=tmp_path / "out.json", concurrency=4)
     assert report.annotated == 4
     ids = [json.loads(line)["id"] for line in (tmp_path / "out.json").read_text(encoding="utf-8").splitlines()]
