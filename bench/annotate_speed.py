@@ -2,7 +2,7 @@
 
     python bench/annotate_speed.py [--documents 1000] [--latency 0 --latency 0.05] [--concurrency 1 --concurrency 4]
 
-Spotlight cannot run here, so the tests' stand-in (tests/standin_spotlight.py) serves on
+Spotlight cannot run here, so the tests' stand-in (tests/data/spotlight/spotlight_standin.py) serves on
 127.0.0.1 from another process, answering every request ``--latency`` seconds late with
 Berlin's recorded answer (565 characters, 16 resources): each of the N documents of a JSON
 Lines file has that text under its own id. For each latency and concurrency,
@@ -19,6 +19,7 @@ import argparse
 import json
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,10 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "data" / "spotlight"))
 
-from servers import free_port  # noqa: E402
-from standin_spotlight import recorded  # noqa: E402
+from spotlight_standin import recorded  # noqa: E402
 
 from graphbuild.pipeline.annotate import annotate  # noqa: E402
 from graphbuild.spotlight import SpotlightSettings  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     print(f"{args.documents} documents of {len(berlin['@text'])} characters, {len(berlin['Resources'])} mentions each")
     print(f"{'latency s':>10} {'concurrency':>12} {'docs/s':>8} {'CPU ms/doc':>11} {'rerun docs/s':>13}")
     for latency in args.latency or [0.0, 0.05]:
-        port = free_port()
+        port = _free_port()
         server = _serve(port, latency)
         try:
             for concurrency in args.concurrency or [1, 4]:
@@ -88,6 +88,12 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -97,12 +103,14 @@ def _serve(port: int, latency: float) -> subprocess.Popen[bytes]:
     """The stand-in in a process of its own, answering ``latency`` seconds late; ready when this returns."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from standin_spotlight import StandInSpotlight, recorded;"
+        "from spotlight_standin import StandInSpotlight, recorded;"
         "StandInSpotlight(recorded('berlin'), port=int(sys.argv[2]), slow={'': float(sys.argv[3])});"
         "print('ready', flush=True); sys.stdin.read()"
     )
     server = subprocess.Popen(
-        [sys.executable, "-c", code, str(ROOT / "tests"), str(port), str(latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, "-c", code, str(ROOT / "tests" / "data" / "spotlight"), str(port), str(latency)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     assert server.stdout is not None and server.stdout.readline() == b"ready\n"
     return server

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ pytest_plugins = ["servers"]  # real SPARQL servers and fault servers (tests/ser
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# The stand-in Spotlight lives among the test data, where the docs' examples find it too.
+sys.path.insert(0, str(DATA / "spotlight"))
 SEEDS = ROOT / "seeds"
 SEED = SEEDS / "000_70018b3530a68054.txt"
 SEED_NIF = DATA / "seed-nif" / "6a999a4d423d02b92a41b4226eb2.conf045.nif.ttl"

@@ -11,7 +11,7 @@
 - ``FaultServer``: a tiny HTTP server on 127.0.0.1 that plays a script of misbehaviours
   (``Reply``, ``Hang``, ``Trickle``, ``Partial``, ``Close``) and then passes requests on to
   a real upstream endpoint, recording every request. Fixture ``fault_server`` makes them.
-- Fixture ``spotlight``: makes stand-in Spotlight servers (``tests/standin_spotlight.py``),
+- Fixture ``spotlight``: makes stand-in Spotlight servers (``tests/data/spotlight/spotlight_standin.py``),
   which answer ``/annotate`` from recorded answers.
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standin_spotlight import StandInSpotlight
+from spotlight_standin import StandInSpotlight
 
 _HOST = "127.0.0.1"
 _RDF_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads", ".trig": "application/trig"}

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA
 from pyoxigraph import NamedNode
 from servers import Close, FaultServer, Hang, OxigraphServer, Reply, Trickle
-from standin_spotlight import StandInSpotlight, joined, recorded
+from spotlight_standin import StandInSpotlight, joined, recorded
 
 from graphbuild import __version__
 from graphbuild.errors import AnnotateError

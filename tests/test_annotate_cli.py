@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 from servers import FaultServer
-from standin_spotlight import StandInSpotlight
+from spotlight_standin import StandInSpotlight
 from typer.testing import CliRunner, Result
 
 import graphbuild.cli.build as build_commands

@@ -2,7 +2,7 @@
 ``POST /rest/annotate`` as Spotlight does, from recorded answers.
 
 Spotlight itself cannot run here (its models are downloaded when it starts). This server
-knows the recorded answers in ``tests/data/spotlight/good`` (or those it is given). Asked
+knows the recorded answers in ``good/`` beside this file (or those it is given). Asked
 about a text that is a recorded text, or a part of one (white space around it aside), it
 answers with the recorded resources that lie within that part, their ``@offset`` counted in
 UTF-16 code units from the start of the text it was sent, as Spotlight (Java) counts them,
@@ -13,17 +13,19 @@ application/json`` (HTML otherwise, as Spotlight does), 413 for a text longer th
 ``max_chars``, 500 for a text containing one of ``broken``, and 404 off its path; a text
 containing a key of ``slow`` is answered that many seconds late.
 
-As a script it serves for the length of one command, which is then run with its output
-and exit status as they are (so that the docs show real runs):
+It lives among the test data, not beside the tests, so that the docs' examples, which run
+in a folder holding a copy of ``tests/data``, can start it too. As a script it serves
+until interrupted:
 
-    python tests/standin_spotlight.py 2222 graphbuild annotate tests/data/annotate --spotlight http://localhost:2222/rest
+    python tests/data/spotlight/spotlight_standin.py --bind 127.0.0.1:2222 &
+    graphbuild annotate tests/data/annotate --spotlight http://localhost:2222/rest
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import subprocess
-import sys
+import signal
 import threading
 import time
 import urllib.parse
@@ -33,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-RECORDED = Path(__file__).resolve().parent / "data" / "spotlight" / "good"
+RECORDED = Path(__file__).resolve().parent / "good"
 # Recordings with texts of their own (the other edited ones repeat "The University of Oklahoma").
 DEFAULT_RECORDINGS = ("berlin", "oklahoma", "nozomi", "astral-offsets-edited")
 _JAVA_TRACE = b"java.lang.NullPointerException\n\tat org.dbpedia.spotlight.web.rest.SpotlightInterface.getJSON(SpotlightInterface.java:193)\n"
@@ -198,17 +200,22 @@ class StandInSpotlight:
         return Handler
 
 
-def main(argv: list[str]) -> int:
-    """``PORT COMMAND...``: serve on PORT while COMMAND runs; its exit status is returned."""
-    if len(argv) < 2 or not argv[0].isdigit():
-        print("usage: python tests/standin_spotlight.py PORT COMMAND [ARG...]", file=sys.stderr)
-        return 2
-    server = StandInSpotlight(port=int(argv[0]))
-    try:
-        return subprocess.run(argv[1:], check=False).returncode
-    finally:
-        server.stop()
+def main() -> None:
+    """Serve at ``--bind HOST:PORT`` until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(description="A stand-in for DBpedia Spotlight's /annotate, from recorded answers.")
+    parser.add_argument("--bind", default="127.0.0.1:2222", help="HOST:PORT to listen on (the host must be 127.0.0.1)")
+    host, _, port = parser.parse_args().bind.rpartition(":")
+    if host != "127.0.0.1" or not port.isdigit():
+        parser.error("--bind takes 127.0.0.1:PORT")
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    server = StandInSpotlight(port=int(port))
+    print(f"Spotlight stand-in at {server.url}, answering from {len(server.recordings)} recorded answers", flush=True)
+    while not stopped.wait(0.2):
+        pass
+    server.stop()
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    main()
