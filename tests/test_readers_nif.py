@@ -125,6 +125,35 @@ def test_spotlight_nif_keeps_confidence_types_and_annotator():
     assert all(link.annotator is None for link in document.links)  # lifted to the document
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"0.1_5"', "itsrdf:taConfidence '0.1_5' is not a number"),
+        ('"1.5"', "itsrdf:taConfidence 1.5 is outside [0, 1]"),
+        ('"-0.5"', "itsrdf:taConfidence -0.5 is outside [0, 1]"),
+        ('"-3"', "gb:support -3.0 is not a non-negative integer"),
+        ('"2.5"', "gb:support 2.5 is not a non-negative integer"),
+        ('"-0.2"', "gb:percentageOfSecondRank -0.2 is negative"),
+    ],
+)
+def test_a_score_that_cannot_be_stored_as_written_is_an_error(tmp_path: Path, value: str, message: str):
+    """Scores are stored as written or refused: a bad gb:support used to be dropped without a word."""
+    predicate = message.split()[0]
+    path = tmp_path / "doc.ttl"
+    path.write_text(
+        "@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .\n"
+        "@prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .\n"
+        "@prefix gb: <https://w3id.org/graphbuild/ns#> .\n"
+        '<http://ex.org/d#char=0,4> a nif:Context ; nif:isString "Pain" .\n'
+        '<http://ex.org/d#char=0,4p> nif:referenceContext <http://ex.org/d#char=0,4> ; nif:anchorOf "Pain" ;\n'
+        '  nif:beginIndex 0 ; nif:endIndex 4 ; itsrdf:taIdentRef <http://dbpedia.org/resource/Pain> ;\n'
+        f"  {predicate} {value} .\n",
+        encoding="utf-8",
+    )
+    (error,) = read_source(path)
+    assert str(error) == f"{path}:5: <http://ex.org/d#char=0,4p>: {message}"
+
+
 def test_links_outside_dbpedia_are_kept_as_stated():
     documents = {d.id: d for d in read_source(CASES / "good" / "reuters-128.ttl")}
     resources = {lk.resource for d in documents.values() for lk in d.links}

@@ -165,6 +165,11 @@ def test_links_that_cannot_be_kept(links: list[Link], message: str):
         (True, "expected a number, not true/false"),
         ("nan", "'nan' is not a finite number"),
         ("x", "'x' is not a number"),
+        # float() reads these as other numbers than a reader of the file would.
+        ("0_5", "'0_5' is not a number"),
+        ("0.1_5", "'0.1_5' is not a number"),
+        ("\u0660.5", "'\u0660.5' is not a number"),
+        (" 0.25 ", 0.25),
         (None, "expected a number, not null"),
         ([1], "expected a number, not a list"),
     ],

@@ -154,7 +154,13 @@ def test_runon_surface_form():
         ("Microsoft Windows 100.87" + XSD_DOUBLE + "  " + DBR + "Windows_10", "Microsoft Windows 10", 0.87),
         ("Microsoft Windows 101.0" + XSD_DOUBLE + "  " + DBR + "Windows_10", "Microsoft Windows 10", 1.0),
         ("Influenza A virus subtype H1N11.0" + XSD_DOUBLE + " " + DBR + "H1N1", "Influenza A virus subtype H1N1", 1.0),
-        ("coronavirus 20.99" + XSD_DOUBLE + " " + DBR + "SARS-CoV-2", "coronavirus 2", 0.99),
+        ("severe acute respiratory syndrome coronavirus 20.99" + XSD_DOUBLE + " " + DBR + "SARS-CoV-2",
+         "severe acute respiratory syndrome coronavirus 2", 0.99),
+        (row("pain", "0.5", DBR + "Pain", first=True), "pain", 0.5),
+        (row("Vitamin B12", "0.75", DBR + "Vitamin_B12", first=True), "Vitamin B12", 0.75),
+        ("4-" + " " * 18 + "0.5" + XSD_DOUBLE + " " + DBR + "X", "4-", 0.5),
+        ("a" * 30 + "10.5" + XSD_DOUBLE + " " + DBR + "X", "a" * 30 + "1", 0.5),
+        ("a" * 29 + "-0.5" + XSD_DOUBLE + " " + DBR + "X", "a" * 29 + "-", 0.5),
         ("Web 1.00.95" + XSD_DOUBLE + " " + DBR + "Web_1.0", "Web 1.0", 0.95),
         ("Web 2.01.0" + XSD_DOUBLE + " " + DBR + "Web_2.0", "Web 2.0", 1.0),
         ("St. 1.0.5" + XSD_DOUBLE + " " + DBR + "X", "St. 1.", 0.5),
@@ -172,6 +178,33 @@ def test_number_boundary(line: str, surface: str, confidence: float):
     document = parse_summary(summary("Some text.", line), source="case", doc_id="case")
     assert isinstance(document, Document), document
     assert [(link.surface, link.confidence) for link in document.links] == [(surface, confidence)]
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        (row("pain", "-0.5", DBR + "Pain", first=True), "-0.5"),
+        (row("pain", "10.5", DBR + "Pain", first=True), "10.5"),
+        (row("Pain", "-0.5", DBR + "Pain"), "-0.5"),
+        (row("Pain", "10.5", DBR + "Pain"), "10.5"),
+        (row("Pain", "+1.5", DBR + "Pain"), "+1.5"),
+        (row("Pain", "1.5", DBR + "Pain"), "1.5"),
+        (row("Pain", "100", DBR + "Pain"), "100"),
+        (row("Pain", "-1E-3", DBR + "Pain"), "-1E-3"),
+        ("pain -0.5" + XSD_DOUBLE + " " + DBR + "Pain", "-0.5"),
+        ("pain 10.5" + XSD_DOUBLE + " " + DBR + "Pain", "10.5"),
+        ("coronavirus 20.99" + XSD_DOUBLE + " " + DBR + "SARS-CoV-2", "20.99"),
+        ("a long surface form, past its column   -0.5" + XSD_DOUBLE + " " + DBR + "X", "-0.5"),
+        ("a long surface form, past its column   10.5" + XSD_DOUBLE + " " + DBR + "X", "10.5"),
+    ],
+)
+def test_a_confidence_outside_0_1_is_an_error_never_another_number(line: str, written: str):
+    """Padding sets the number apart: it is read whole, and out of range it is an error
+    (it used to be read as 0.5, the sign or the first digit glued to the surface form)."""
+    for rows in ([line], [row("cancer", "0.5", DBR + "Cancer", first=True), line]):
+        result = parse_summary(summary("Pain and cancer pain.", *rows), source="s.txt", doc_id="s")
+        assert isinstance(result, InputError), result
+        assert str(result) == f"s.txt:{2 * len(rows)}: confidence {written} is outside [0, 1]"
 
 
 def test_parse_summary_passes_source_and_id_through():

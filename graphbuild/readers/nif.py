@@ -54,7 +54,7 @@ from graphbuild.model.vocab import (
     compact,
 )
 from graphbuild.readers.rdf import Node, RdfFile, Term, syntax_of
-from graphbuild.readers.repair import Settled, Stated, settle
+from graphbuild.readers.repair import Settled, Stated, number_value, settle
 
 EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".n3", ".rdf", ".jsonld", ".nif")
 
@@ -213,7 +213,11 @@ def _link(
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         raise _Bad(node, f"{_name(node)}: itsrdf:taConfidence {confidence!r} is outside [0, 1]")
     second_rank = _number(properties, SECOND_RANK.value, node)
+    if second_rank is not None and second_rank < 0:
+        raise _Bad(node, f"{_name(node)}: {compact(SECOND_RANK.value)} {second_rank!r} is negative")
     support = _number(properties, SUPPORT.value, node)
+    if support is not None and not (support.is_integer() and support >= 0):
+        raise _Bad(node, f"{_name(node)}: {compact(SUPPORT.value)} {support!r} is not a non-negative integer")
     return Link(
         surface=anchor,
         resource=resource.value,
@@ -224,7 +228,7 @@ def _link(
         ambiguous=_flag(properties, AMBIGUOUS_PLACEMENT.value),
         types=tuple(sorted({t.value for t in properties.get(ITS_TA_CLASS_REF.value, ()) if isinstance(t, NamedNode)})),
         line=line,
-        support=int(support) if support is not None and support.is_integer() and support >= 0 else None,
+        support=None if support is None else int(support),
         second_rank=second_rank,
         annotator=_iri(properties, ITS_TA_ANNOTATORS_REF.value, node),
     )
@@ -272,12 +276,9 @@ def _number(properties: dict[str, list[Term]], predicate: str, node: Node) -> fl
     value = _literal(properties, predicate, node)
     if value is None:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {value!r} is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {value!r} is not a finite number")
+    number = number_value(value)
+    if isinstance(number, str):
+        raise _Bad(node, f"{_name(node)}: {compact(predicate)} {number}")
     return number
 
 

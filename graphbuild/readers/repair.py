@@ -52,6 +52,8 @@ class Settled:
 _DBPEDIA_PAGE = re.compile(r"^(https?://(?:[a-z]{2,3}(?:-[a-z]+)?\.)?dbpedia\.org)/page/(.+)$")
 _DOUBLED = re.compile(r"^https?://(?:[a-z]{2,3}(?:-[a-z]+)?\.)?dbpedia\.org/resource/(https?://.+)$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Decimal numerals, and the words float() reads as non-finite (to be refused as such).
+_NUMERAL = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|(?i:nan|inf|infinity))")
 
 
 def settle(text: str, stated: Sequence[Stated], *, source: str) -> Settled | InputError:
@@ -104,12 +106,20 @@ def number_value(raw: object) -> float | str:
     """A finite number from a JSON number or a numeric string, or why not."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         return f"expected a number, not {_json_kind(raw)}"
-    try:
-        value = float(raw)
-    except ValueError:
+    # float() also takes "1_000", "١٢" and "infinity": never read a number other than the one written.
+    if isinstance(raw, str) and not _NUMERAL.fullmatch(raw.strip()):
         return f"{raw!r} is not a number"
+    value = float(raw)
     if not math.isfinite(value):
         return f"{raw!r} is not a finite number"
+    return value
+
+
+def non_negative_value(raw: object) -> float | str:
+    """A number that may be above 1 but not below 0 (Spotlight's percentage of second rank), or why not."""
+    value = number_value(raw)
+    if isinstance(value, float) and value < 0:
+        return f"{raw!r} is negative"
     return value
 
 

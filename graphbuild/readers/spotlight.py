@@ -29,7 +29,7 @@ from typing import BinaryIO, TypeVar
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.model.vocab import DBO, SCHEMA, SPOTLIGHT
-from graphbuild.readers.repair import Stated, confidence_value, number_value, offset_value, settle, text_problem
+from graphbuild.readers.repair import Stated, confidence_value, non_negative_value, offset_value, settle, text_problem
 from graphbuild.readers.text import decode, stem
 
 N = TypeVar("N", int, float)
@@ -145,7 +145,7 @@ def _link(resource: object, to_chars: list[int] | None, line: int | None) -> Lin
     support = _optional(resource, "@support", offset_value)
     if isinstance(support, str):
         return f"'@support': {support}"
-    second_rank = _optional(resource, "@percentageOfSecondRank", _non_negative)
+    second_rank = _optional(resource, "@percentageOfSecondRank", non_negative_value)
     if isinstance(second_rank, str):
         return f"'@percentageOfSecondRank': {second_rank}"
     types = _types(resource.get("@types"))
@@ -168,13 +168,6 @@ def _optional(resource: Mapping[str, object], key: str, parse: Callable[[object]
     """``parse`` of the value under ``key``, or None where the key is absent or null."""
     raw = resource.get(key)
     return None if raw is None else parse(raw)
-
-
-def _non_negative(raw: object) -> float | str:
-    value = number_value(raw)
-    if isinstance(value, float) and value < 0:
-        return f"{raw!r} is negative"
-    return value
 
 
 def _types(raw: object) -> tuple[str, ...] | str:
