@@ -195,3 +195,69 @@ def test_ingested_documents_are_whole_or_absent(fmt: InputFormat, data: st.DataO
                 assert {str(q) for q in store.quads(NamedNode(iri))} == wanted[iri]
                 assert store.content_hash(NamedNode(iri)) is not None
         assert stored == set(wanted)
+
+
+# Hostile nesting, in every syntax that has any: each is its file's error, with a line.
+DEEP = 100_000
+NESTED = {
+    "deep.jsonl": (b'{"id": "ok", "text": "Pain."}\n' + b"[" * DEEP + b"\n", 2, "nested too deeply"),
+    "deep.json": (b"[" * DEEP, 1, "nested too deeply"),
+    "deep-lines.json": (b'{"id": "a", "@text": "Pain."}\n' + b'{"id": "b", "x": ' + b"[" * DEEP + b"\n", 2, "nested too deeply"),
+    "deep.jsonld": (b"\n" + b'{"@id": "http://a", "http://p": ' * 5000 + b"{}" + b"}" * 5000, 2, "nested deeper than 1,000 levels"),
+    "deep.rdf": (
+        b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">'
+        b'<rdf:Description rdf:about="http://a">' + b'<e:p rdf:parseType="Resource">' * DEEP,
+        2,
+        "nested deeper than 1,000 levels",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NESTED)
+def test_deep_nesting_is_its_files_error(tmp_path: Path, name: str):
+    """100,000 levels of [ used to raise RecursionError out of the JSON readers (and 5,000
+    levels of JSON-LD objects crashed the process in pyoxigraph)."""
+    data, line, message = NESTED[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    errors = [item for item in read_source(path) if isinstance(item, InputError)]
+    assert len(errors) == 1
+    assert (errors[0].path, errors[0].line) == (str(path), line)
+    assert message in errors[0].message
+
+
+def test_a_hostile_file_in_a_folder_costs_only_itself(tmp_path: Path):
+    """Inside a folder a RecursionError aborted the whole run, and no document of it was stored."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    for name, (data, _, _) in NESTED.items():
+        (corpus / name).write_bytes(data)
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        report = ingest([corpus], store=store)
+        # The seed, and the good lines before the bad ones in deep.jsonl and deep-lines.json.
+        assert (report.loaded, report.failed) == (3, len(NESTED))
+        ids = ["000_70018b3530a68054", "ok", "a"]
+        assert sorted(store.document_graphs(ids)) == sorted(ids)
+    assert sorted(Path(error.path).name for error in report.errors) == sorted(NESTED)
+
+
+@st.composite
+def hostile(draw: st.DrawFn, fmt: InputFormat) -> bytes:
+    """A real file with a deep or wide structure spliced in."""
+    data = bytearray(draw(st.sampled_from(SEEDS[fmt])).read_bytes())
+    depth = draw(st.integers(1, 20_000))
+    opening, closing = draw(st.sampled_from([(b"[", b"]"), (b"{", b"}"), (b"(", b")"), (b'{"a":', b"}"), (b"<a>", b"</a>")]))
+    piece = opening * depth + (closing * depth if draw(st.booleans()) else b"")
+    at = draw(st.integers(0, len(data)))
+    data[at:at] = piece
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_hostile_structures(fmt: InputFormat, data: st.DataObject):
+    raw = data.draw(hostile(fmt))
+    with tempfile.TemporaryDirectory() as folder:
+        read_fuzzed(raw, fmt, Path(folder))

@@ -192,6 +192,8 @@ def _read(source: Path | str, reader: Callable[..., Iterator[R]]) -> Iterator[R 
             yield from reader(stream, source=str(path), name=plain_name(path), path=path)
     except (OSError, EOFError, zlib.error) as exc:
         yield InputError(str(path), None, f"cannot read the file: {_reason(exc)}")
+    except Exception as exc:  # a reader's own failure costs its file, never the whole run
+        yield InputError(str(path), None, f"graphbuild could not read the file ({type(exc).__name__}: {exc}); please report this")
 
 
 def _open(path: Path, stack: ExitStack) -> BinaryIO:

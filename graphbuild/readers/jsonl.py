@@ -24,6 +24,8 @@ from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.readers.repair import Stated, confidence_value, iri_problem, settle, span_values, text_problem
 
 EXTENSIONS = (".jsonl", ".ndjson")
+# Python's JSON reader recurses once per level of [ and {: a line of 100,000 [ is refused, not a crash.
+TOO_DEEP = "not valid JSON here: nested too deeply (more than about 1,000 levels of [ and {)"
 
 Item = Document | InputError | Skipped
 
@@ -54,6 +56,8 @@ def json_lines(stream: BinaryIO, *, source: str) -> Iterator[tuple[int, object] 
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield InputError(source, number, _json_problem(exc))
+        except RecursionError:
+            yield InputError(source, number, TOO_DEEP)
     if not seen:
         yield Skipped(source, "empty file, no documents")
 

@@ -42,6 +42,13 @@ LABELS = {
 _PARSER_PLACE = re.compile(r"^Parser error (?:at line \d+ )?(?:between )?(?:line \d+ )?(?:columns? (\d+)).*?:\s*")
 
 _NTRIPLES_SUBJECT = re.compile(rb"^\s*<([^>\s]*)>")
+# Deeper than this, a JSON-LD or RDF/XML file is refused before its parser sees it (real
+# NIF nests a few levels).
+MAX_NESTING = 1000
+# JSON strings (skipped whole, so that brackets inside them do not count) and brackets.
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+# XML comments, CDATA, declarations and processing instructions (skipped), and tags.
+_XML_TAGS = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[!?][^>]*>|</?[^>]*>", re.S)
 
 Term = NamedNode | BlankNode | Literal
 Node = NamedNode | BlankNode
@@ -65,6 +72,11 @@ class RdfFile:
         self._read(syntax, base)
 
     def _read(self, syntax: RdfFormat, base: str | None) -> None:
+        too_deep = _too_deep(self.data, syntax)
+        if too_deep is not None:
+            message = f"not valid {LABELS[syntax]} here: nested deeper than {MAX_NESTING:,} levels; no document of this file is loaded"
+            self.error = InputError(self.source, too_deep, message)
+            return
         try:
             self._add(parse(self.data, format=syntax, base_iri=base))
         except SyntaxError as exc:
@@ -114,6 +126,37 @@ def _subject_lines(data: bytes) -> dict[str, int]:
         iri = match[1] if match[1] is not None else prefixes.get(match[2], "\x00") + match[3]
         lines.setdefault(iri, number)
     return lines
+
+
+def _too_deep(data: bytes, syntax: RdfFormat) -> int | None:
+    """The line where ``data`` nests deeper than ``MAX_NESTING``, for the syntaxes whose
+    parser cannot take it: JSON-LD crashes the process from ~4,000 levels of objects, and
+    RDF/XML takes time cubic in the depth of its elements (40,000 levels: 31 s)."""
+    if syntax is RdfFormat.JSON_LD:
+        pattern, opens = _JSON_TOKENS, _json_opens
+    elif syntax is RdfFormat.RDF_XML:
+        pattern, opens = _XML_TAGS, _xml_opens
+    else:
+        return None
+    depth = 0
+    for token in pattern.finditer(data):
+        step = opens(token.group())
+        depth += step
+        if step > 0 and depth > MAX_NESTING:
+            return data.count(b"\n", 0, token.start()) + 1
+    return None
+
+
+def _json_opens(token: bytes) -> int:
+    """+1 for an opening bracket, -1 for a closing one, 0 for a string."""
+    return 1 if token in (b"[", b"{") else -1 if token in (b"]", b"}") else 0
+
+
+def _xml_opens(token: bytes) -> int:
+    """+1 for a start tag, -1 for an end tag, 0 for the rest (empty elements, comments…)."""
+    if token.startswith(b"</"):
+        return -1
+    return 0 if token.startswith((b"<!", b"<?")) or token.endswith(b"/>") else 1
 
 
 def _syntax_message(exc: SyntaxError) -> str:

@@ -29,6 +29,7 @@ from typing import BinaryIO, TypeVar
 from graphbuild.errors import InputError
 from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.model.vocab import DBO, SCHEMA, SPOTLIGHT
+from graphbuild.readers.jsonl import TOO_DEEP
 from graphbuild.readers.repair import Stated, confidence_value, non_negative_value, offset_value, settle, text_problem
 from graphbuild.readers.text import decode, stem
 
@@ -66,6 +67,9 @@ def read_spotlight(stream: BinaryIO, *, source: str, name: str, path: Path | Non
         else:
             yield InputError(source, exc.lineno, _json_problem(exc))
         return
+    except RecursionError:
+        yield InputError(source, 1, TOO_DEEP)
+        return
     doc_id = value.get("id", stem(name)) if isinstance(value, dict) else stem(name)
     yield read_response(value, doc_id, source=source, line=1, resource_lines=_resource_lines(content))
 
@@ -78,6 +82,9 @@ def _per_line(content: str, source: str) -> Iterator[Item]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield InputError(source, number, _json_problem(exc))
+            continue
+        except RecursionError:
+            yield InputError(source, number, TOO_DEEP)
             continue
         if not isinstance(value, dict) or "id" not in value:
             yield InputError(
