@@ -227,6 +227,22 @@ def test_a_failed_batch_leaves_the_store_as_it_was(tmp_path: Path, virtuoso: str
         assert {q for g in store.graphs() for q in store.quads(g)} | set(store.quads(METADATA_GRAPH)) == before
 
 
+def test_a_redirect_elsewhere_caches_nothing(tmp_path: Path, oxigraph: str, fault_server: Faults) -> None:
+    """A 302 to another host used to be followed without the query, and that host's empty
+    answer was recorded as "not found" for every resource of the batch."""
+    elsewhere = fault_server([Reply(200, {"Content-Type": "application/sparql-results+json"},
+                                    b'{"head": {"vars": []}, "results": {"bindings": []}}')] * 10)
+    server = fault_server([Reply(302, {"Location": elsewhere.url})] * 10)
+    with _store(tmp_path, SEED) as store:
+        report = enrich(store, source=Endpoint(server.url, policy=POLICY), selection=EN_DE)
+        assert (report.enriched, report.failed, report.ok) == (0, 5, False)
+        assert report.failures[0].startswith(f"{server.url}: redirected (HTTP 302) to {elsewhere.url};")
+        assert [_record(store, resource) for resource in SEED_RESOURCES] == [{}] * 5
+        assert elsewhere.requests == []
+        report = enrich(store, source=Endpoint(oxigraph, policy=POLICY), selection=EN_DE)
+        assert (report.enriched, report.failed) == (5, 0)
+
+
 def test_a_server_stopped_mid_run_keeps_the_good_batches(tmp_path: Path) -> None:
     progress: list[tuple[int, int]] = []
     with _store(tmp_path, SEED) as store:

@@ -210,3 +210,39 @@ def test_the_query_goes_by_post_as_a_form(fault_server: Faults, upstream: str) -
 def test_bad_endpoint_urls(url: str) -> None:
     with pytest.raises(EnrichError, match=r"^--endpoint: "):
         Endpoint(url)
+
+
+def _empty_results() -> Reply:
+    return Reply(200, {"Content-Type": "application/sparql-results+json"}, b'{"head": {"vars": []}, "results": {"bindings": []}}')
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_host_is_refused_not_followed(fault_server: Faults, status: int) -> None:
+    """urllib followed a 302 to any host as a GET without the query, and the other host's
+    empty answer read as "DBpedia knows nothing of these resources"."""
+    elsewhere = fault_server([_empty_results()] * 3)
+    server = fault_server([Reply(status, {"Location": elsewhere.url})] * 3)
+    with pytest.raises(FetchError) as info:
+        Endpoint(server.url, policy=FAST).select(QUERY)
+    assert str(info.value) == (
+        f"{server.url}: redirected (HTTP {status}) to {elsewhere.url}; graphbuild follows redirects only "
+        f"within {server.url.rsplit('/', 1)[0]}: give that endpoint itself if it is the one meant"
+    )
+    assert (len(server.requests), elsewhere.requests) == (1, [])
+
+
+def test_a_redirect_to_another_scheme_is_refused(fault_server: Faults) -> None:
+    server = fault_server([Reply(302, {"Location": "ftp://127.0.0.1/sparql"})] * 3)
+    with pytest.raises(FetchError, match=r"redirected \(HTTP 302\) to ftp://127\.0\.0\.1/sparql; graphbuild follows"):
+        Endpoint(server.url, policy=FAST).select(QUERY)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_on_the_same_host_sends_the_query_again(fault_server: Faults, upstream: str, status: int) -> None:
+    server = fault_server([Reply(status, {"Location": "/sparql-moved"})], upstream)
+    answer = Endpoint(server.url, policy=FAST).select(QUERY)
+    assert answer.complete and _pain(answer) == 11
+    first, second = server.requests
+    assert (first.path, second.path) == ("/sparql", "/sparql-moved")
+    assert first.query == second.query == QUERY

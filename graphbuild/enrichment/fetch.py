@@ -7,29 +7,54 @@ accepts and never answers, or trickles, is cut off. Connection failures, HTTP 42
 ``Retry-After`` (``graphbuild.retry``, shared with annotation). An answer that says it is incomplete (Virtuoso's ``X-SQL-State`` on an
 anytime timeout, ``X-SPARQL-MaxRows`` when cut at its row cap, or as many rows as the cap)
 comes back marked incomplete, for the caller to ask again in smaller pieces.
+
+Redirects are followed only within the endpoint's own scheme and host, and the query is
+sent again with them (urllib alone follows a 302 anywhere, ``ftp://`` too, as a GET that
+drops the query, so another host's empty answer would read as "nothing known"). A
+redirect elsewhere is a refusal, never an answer.
 """
 
 from __future__ import annotations
 
-import ast
 import http.client
 import json
 import math
 import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
+from typing import IO
+from urllib.parse import urlencode, urlsplit
 
 from pyoxigraph import NamedNode
-from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+    URITooLong,
+)
 
-from graphbuild import retry
+from graphbuild import __version__, retry
 from graphbuild.enrichment.query import Row
 from graphbuild.errors import EnrichError
 from graphbuild.retry import RETRY_STATUS, GaveUp, Transient, bounded, read_until, retrying
 from graphbuild.store.sparql_json import decode_term
 
 DEFAULT_ENDPOINT = "https://dbpedia.org/sparql"
+# Refusals not worth retrying, named as SPARQLWrapper names them.
+_REFUSALS: dict[int, type[SPARQLWrapperException]] = {
+    400: QueryBadFormed,
+    401: Unauthorized,
+    404: EndPointNotFound,
+    414: URITooLong,
+}
+_HEADERS = {
+    "Accept": "application/sparql-results+json",
+    "Content-Type": "application/x-www-form-urlencoded",
+    "User-Agent": f"graphbuild/{__version__}",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,28 +140,46 @@ class Endpoint:
         return bounded(lambda deadline: self._request(query, deadline), self.policy.timeout, name="graphbuild-sparql")
 
     def _request(self, query: str, deadline: float) -> _Response:
-        wrapper = SPARQLWrapper(self.url)
-        wrapper.setMethod(POST)
-        wrapper.setRequestMethod(URLENCODED)
-        wrapper.setReturnFormat(JSON)
-        wrapper.setTimeout(max(1, math.ceil(self.policy.timeout)))
-        wrapper.setQuery(query)
+        data = urlencode({"query": query}).encode("utf-8")
+        request = urllib.request.Request(self.url, data=data, headers=_HEADERS, method="POST")
         try:
-            result = wrapper.query()
-            response = result.response
+            response = _OPENER.open(request, timeout=max(1, math.ceil(self.policy.timeout)))
             headers = dict(response.headers.items())
             return _Response(headers, read_until(response, deadline))
-        except EndPointInternalError as exc:
-            raise Transient(f"HTTP 500{_server_said(exc)}") from None
         except urllib.error.HTTPError as exc:
+            said = _first_line(exc)
+            if exc.code == 500:
+                raise Transient(f"HTTP 500{said}") from None
             if exc.code in RETRY_STATUS:
                 raise Transient(f"HTTP {exc.code} {exc.reason}", retry.retry_after(exc.headers.get("Retry-After"))) from None
+            refusal = _REFUSALS.get(exc.code)
+            if refusal is not None:
+                raise FetchError(f"{self.url}: {refusal.__name__}: {refusal.msg}{said}") from None
             raise FetchError(f"{self.url}: HTTP {exc.code} {exc.reason}") from None
-        except SPARQLWrapperException as exc:
-            raise FetchError(f"{self.url}: {type(exc).__name__}: {exc.msg}{_server_said(exc)}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise Transient(f"cannot reach it ({reason})") from None
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same scheme and host, sending the same request
+    again; refuses any other (module docstring)."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Message, newurl: str
+    ) -> urllib.request.Request | None:
+        old, new = urlsplit(req.full_url), urlsplit(newurl)
+        if (old.scheme, old.netloc.lower()) != (new.scheme, new.netloc.lower()):
+            fp.close()
+            raise FetchError(
+                f"{req.full_url}: redirected (HTTP {code}) to {newurl}; graphbuild follows redirects only "
+                f"within {old.scheme}://{old.netloc}: give that endpoint itself if it is the one meant"
+            )
+        return urllib.request.Request(newurl, data=req.data, headers=dict(req.header_items()), method=req.get_method())
+
+
+# The default handlers (proxies from the environment and all), but for redirects.
+_OPENER = urllib.request.build_opener(_SameOrigin())
 
 
 def parse_results(body: bytes) -> list[Row]:
@@ -162,15 +205,11 @@ def parse_results(body: bytes) -> list[Row]:
     return rows
 
 
-def _server_said(exc: SPARQLWrapperException) -> str:
-    """What the server answered, from the message SPARQLWrapper makes of it (it keeps nothing else)."""
-    _, sep, said = str(exc).partition("Response:\n")
-    if not sep:
-        return ""
+def _first_line(exc: urllib.error.HTTPError) -> str:
+    """The first line the server wrote with an error status, as ``: …`` (or nothing)."""
     try:
-        body = ast.literal_eval(said)
-    except (ValueError, SyntaxError):
+        body = exc.read(4096)
+    except (OSError, http.client.HTTPException):
         return ""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
     return f": {lines[0][:200]}" if lines else ""
