@@ -4,6 +4,7 @@ over the mentions in the store, through ingest, replace, delete and interrupted 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,13 +12,17 @@ import pytest
 from conftest import DATA, SEED, SEEDS
 from pyoxigraph import Literal, NamedNode, Quad
 
+from graphbuild.errors import StoreError
 from graphbuild.model.quads import document_quads
 from graphbuild.model.records import Document, Link
 from graphbuild.model.vocab import DBR, DEFAULT_BASE, FIGURES_GRAPH, GB
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.pipeline.offsets import place_links
+from graphbuild.query.canned import load_query, run
 from graphbuild.readers import read_documents
+from graphbuild.store import Stats
+from graphbuild.store import stats as store_stats
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.figures import FiguresKeeper, is_current, rebuild, shares, stored_shares
 
@@ -151,3 +156,97 @@ def test_many_new_resources_go_the_bulk_way_and_end_current(store: EmbeddedStore
     assert len(figures(store)) == 300
     assert figures(store)[DBR + "R10"] == (1, 1, 1, 0.2, 0.2)
     assert_current(store)
+
+
+class _Killed(Exception):
+    """Stands for the process dying at a write."""
+
+
+def _top_entities(store: EmbeddedStore) -> list[tuple[str, ...]]:
+    return [tuple("" if t is None else t.value for t in row) for row in run(load_query("top-entities"), {}, store=store)]
+
+
+def _reads(path: Path) -> tuple[list[tuple[str, ...]], Stats]:
+    """What a reader sees: top-entities and stats on the store opened read-only."""
+    with EmbeddedStore.open(path, read_only=True) as store:
+        return _top_entities(store), store_stats(store)
+
+
+GONE = ["016c47f14cd178b649ed16cb8c53", "02233a0e1e2add02a017a0ecbd14"]
+
+
+@pytest.mark.parametrize("dies_at", [1, 2, 3])
+def test_a_delete_killed_at_any_write_leaves_figures_readers_can_trust(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_at: int
+) -> None:
+    """A delete killed between removing the documents and writing the figures used to leave
+    top-entities counting the deleted documents, and a second delete found nothing to do."""
+    remaining = tmp_path / "remaining"
+    shutil.copytree(SEEDS, remaining)
+    for doc_id in GONE:
+        (remaining / f"{doc_id}.txt").unlink()
+    with EmbeddedStore.open(tmp_path / "fresh") as fresh:
+        ingest([remaining], store=fresh)
+    expected = _reads(tmp_path / "fresh")
+
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        ingest([SEEDS], store=store)
+    writes = 0
+    real_write = EmbeddedStore._write
+
+    def dying_write(self: EmbeddedStore, action: Callable[[], object]) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == dies_at:
+            raise _Killed()
+        real_write(self, action)
+
+    monkeypatch.setattr(EmbeddedStore, "_write", dying_write)
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        try:
+            delete(GONE, store=store)
+        except _Killed:
+            pass
+    monkeypatch.setattr(EmbeddedStore, "_write", real_write)
+    top, counts = _reads(tmp_path / "store")
+    deleted = counts.documents == expected[1].documents
+    assert counts.documents in (expected[1].documents, expected[1].documents + 2)
+    if deleted:
+        assert (top, counts) == expected
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        assert delete(GONE, store=store) == (([], GONE) if deleted else (GONE, []))
+        assert_current(store)
+    assert _reads(tmp_path / "store") == expected
+
+
+def test_figures_left_out_of_date_are_rebuilt_where_writable_and_refused_where_not(tmp_path: Path) -> None:
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        ingest([SEEDS], store=store)
+        expected = _top_entities(store), store_stats(store)
+        FiguresKeeper(store).changing()  # a run that stopped part-way
+        assert not is_current(store)
+    with EmbeddedStore.open(tmp_path / "store", read_only=True) as store:
+        message = (
+            f"the per-resource figures in the store at {tmp_path / 'store'} are not up to date: a write to the "
+            "store is under way, or one stopped part-way; once no write runs, `graphbuild optimize` "
+            "rebuilds them (so does any ingest or delete)"
+        )
+        for read in (_top_entities, store_stats):
+            with pytest.raises(StoreError) as info:
+                read(store)
+            assert str(info.value) == message
+        assert [row[0] for row in run(load_query("documents-mentioning"), {"entity": "dbr:Pain"}, store=store)]
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        assert (_top_entities(store), store_stats(store)) == expected
+        assert_current(store)
+
+
+def test_a_delete_rebuilds_figures_an_earlier_run_left_out_of_date(tmp_path: Path) -> None:
+    """Rerunning a delete that had removed its documents used to say "0 documents deleted"
+    and leave the figures wrong."""
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        ingest([SEEDS], store=store)
+        FiguresKeeper(store).changing()
+        store.replace([store.document_graphs(GONE[:1])[GONE[0]]], [])  # removed, figures not yet changed
+        assert delete(GONE[:1], store=store) == ([], GONE[:1])
+        assert_current(store)

@@ -27,6 +27,7 @@ from graphbuild.pipeline.delete import delete as delete_documents
 from graphbuild.pipeline.ingest import ingest as ingest_documents
 from graphbuild.readers import InputFormat, RawFormat
 from graphbuild.spotlight.client import DEFAULT_MAX_CHARS, DEFAULT_POLICY, REMOTE_RATE, SpotlightSettings
+from graphbuild.store import optimize as optimize_store
 from graphbuild.store.remote import NOT_OPTIMIZED, is_url
 from graphbuild.text import plural
 
@@ -187,7 +188,7 @@ def optimize(store: StoreOption = DEFAULT_STORE_TEXT) -> None:
     if is_url(store):  # said before reaching the server, which could only say the same
         raise StoreError(NOT_OPTIMIZED)
     with open_cli_store(store) as graph_store:
-        graph_store.optimize()
+        optimize_store(graph_store)
     typer.echo(f"optimized the store at {store}")
 
 

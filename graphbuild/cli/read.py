@@ -19,6 +19,7 @@ from graphbuild.output.rdf import ExportFormat, export_parts, write_triples
 from graphbuild.output.rdf import export as export_store
 from graphbuild.query.canned import list_queries, load_query, run
 from graphbuild.query.results import ResultFormat, write_boolean, write_rows
+from graphbuild.store import stats as store_stats
 from graphbuild.store.protocol import query_form
 from graphbuild.text import plural
 
@@ -102,7 +103,7 @@ def stats(
 ) -> None:
     """Count documents, mentions, distinct resources, quads and graphs."""
     with open_cli_store(store, read_only=True) as graph_store:
-        counts = graph_store.stats()
+        counts = store_stats(graph_store)
     fields = {
         "documents": counts.documents,
         "mentions": counts.mentions,

@@ -20,7 +20,8 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graphbuild.errors import ParameterError, QueryError
-from graphbuild.model.vocab import XSD, XSD_BOOLEAN, expand
+from graphbuild.model.vocab import FIGURES_GRAPH, XSD, XSD_BOOLEAN, expand
+from graphbuild.store.figures import require_current
 from graphbuild.store.protocol import Rows, Store, query_form
 
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
@@ -49,6 +50,10 @@ class CannedQuery:
     parameters: tuple[Parameter, ...]
     text: str
     path: Path
+
+    @property
+    def reads_figures(self) -> bool:
+        return FIGURES_GRAPH.value in self.text
 
 
 def queries_dir() -> Path:
@@ -129,8 +134,13 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
 
 
 def run(query: CannedQuery, values: dict[str, str], *, store: Store) -> Rows:
-    """Run a canned query with its parameters bound; parameter columns are left out."""
+    """Run a canned query with its parameters bound; parameter columns are left out.
+
+    A query that reads the per-resource figures gets them up to date (or a StoreError).
+    """
     bindings = bind(query, values)
+    if query.reads_figures:
+        require_current(store)
     return store.select(query.text, bindings=bindings).without(bindings)
 
 

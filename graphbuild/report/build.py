@@ -19,6 +19,7 @@ from graphbuild.report.gather import Reader
 from graphbuild.report.site import PAGE_SIZE, Site, chunks, list_path, resource_path, staged
 from graphbuild.report.tally import RankedResource, Tally
 from graphbuild.report.tips import Tips
+from graphbuild.store.figures import require_current
 from graphbuild.store.protocol import Store
 
 DEFAULT_TOP = 50
@@ -57,6 +58,7 @@ def build_report(
         raise ReportError(f"--top must be between 1 and {network.MAX_TOP}, got {top}")
     if not 0.0 <= min_confidence <= 1.0:
         raise ReportError(f"--min-confidence must be between 0 and 1, got {min_confidence}")
+    require_current(store)  # the index page counts the figures' quads
     reader = Reader(store, min_confidence=min_confidence)
     report = progress or (lambda stage, done, total: None)
     with staged(output) as folder:

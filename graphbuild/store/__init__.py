@@ -15,10 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphbuild.store.embedded import EmbeddedStore, default_location
+from graphbuild.store.figures import require_current
 from graphbuild.store.protocol import Rows, Stats, Store
 from graphbuild.store.remote import Endpoints, RemoteStore, is_url
 
-__all__ = ["EmbeddedStore", "Endpoints", "RemoteStore", "Rows", "Stats", "Store", "open_store"]
+__all__ = ["EmbeddedStore", "Endpoints", "RemoteStore", "Rows", "Stats", "Store", "open_store", "optimize", "stats"]
 
 
 def open_store(location: str | Path | None = None, *, read_only: bool = False, endpoints: dict[str, str | None] | None = None) -> Store:
@@ -32,3 +33,16 @@ def open_store(location: str | Path | None = None, *, read_only: bool = False, e
         given = {key: value for key, value in (endpoints or {}).items() if value is not None}
         return RemoteStore.open(Endpoints.guess(str(location), **given))
     return EmbeddedStore.open(Path(location), read_only=read_only)
+
+
+def stats(store: Store) -> Stats:
+    """Counts over the whole store, its per-resource figures (whose quads count too) made
+    current first, or a StoreError where they cannot be (``figures.require_current``)."""
+    require_current(store)
+    return store.stats()
+
+
+def optimize(store: Store) -> None:
+    """Bring the per-resource figures up to date, then compact the store."""
+    require_current(store)
+    store.optimize()

@@ -109,16 +109,19 @@ class EmbeddedStore:
         """
         self._write(lambda: self._store.bulk_load(nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS))
 
-    def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
-        """Remove ``graphs`` with their metadata and add ``quads``, in one transaction."""
+    def replace(
+        self, graphs: Sequence[NamedNode], quads: Sequence[Quad], *, subjects: Mapping[NamedNode, Sequence[NamedNode]] | None = None
+    ) -> None:
+        """Remove ``graphs`` with their metadata, and what each graph of ``subjects`` says
+        about its subjects, and add ``quads``, in one transaction."""
         # The quads to remove are read first and named one by one in the update: a pattern
-        # on a function-bound ?g would make Oxigraph scan every graph of the store.
-        old = [q for graph in graphs for q in self._store.quads_for_pattern(None, None, None, graph)]
-        old += [q for graph in graphs for q in self._store.quads_for_pattern(graph, None, None, METADATA_GRAPH)]
-        self._swap(old, quads)
-        for graph in graphs:
-            if not any(True for _ in self._store.quads_for_pattern(None, None, None, graph)):
-                self._forget_graph(graph)
+        # on a function-bound ?g would make Oxigraph scan every graph of the store. The
+        # graphs themselves are dropped by name (IRIs from the store, so no value becomes
+        # syntax), which also takes them out of the graph index in the same transaction.
+        old = [q for graph in graphs for q in self._store.quads_for_pattern(graph, None, None, METADATA_GRAPH)]
+        for graph, named in (subjects or {}).items():
+            old += [q for subject in named for q in self._store.quads_for_pattern(subject, None, None, graph)]
+        self._swap(old, quads, drop=graphs)
 
     def replace_subjects(
         self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad], *, atomic: bool = True
@@ -133,14 +136,14 @@ class EmbeddedStore:
         else:
             self._write(lambda: self._store.bulk_extend(quads))
 
-    def _swap(self, old: Sequence[Quad], new: Sequence[Quad]) -> None:
-        update = ";\n".join(
+    def _swap(self, old: Sequence[Quad], new: Sequence[Quad], *, drop: Sequence[NamedNode] = ()) -> None:
+        update = ";\n".join([f"DROP SILENT GRAPH {graph}" for graph in drop] + [
             f"{verb} {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {' '.join(map(str, range(len(rows))))} }} "
             f"BIND(<{function.value}>(?i, 0) AS ?s) BIND(<{function.value}>(?i, 1) AS ?p) "
             f"BIND(<{function.value}>(?i, 2) AS ?o) BIND(<{function.value}>(?i, 3) AS ?g) }}"
             for verb, function, rows in (("DELETE", _OLD, old), ("INSERT", _NEW, new))
             if rows
-        )
+        ])
         if not update:
             return
         functions = {
@@ -238,10 +241,6 @@ class EmbeddedStore:
         """Counts over the whole store."""
         row = next(iter(self.select(STATS_QUERY)), None)
         return Stats.from_row(row, quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
-
-    def _forget_graph(self, graph: NamedNode) -> None:
-        # An emptied graph stays listed in Oxigraph's graph index until removed by name.
-        self._write(lambda: self._store.remove_graph(graph))
 
     def _write(self, action: Callable[[], object]) -> None:
         try:

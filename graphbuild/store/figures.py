@@ -10,18 +10,23 @@ They always equal the aggregate over the mentions in the store (``rebuild`` comp
 but are maintained from each document's tally as documents come and go, so that
 ``top-entities`` reads a few triples per resource instead of every mention.
 
-Crashes: the graph carries ``<figures> gb:upToDate true``. A writer removes it before its
+Crashes: the graph carries ``<figures> gb:upToDate true``. An ingest removes it before its
 first change and puts it back in the same transaction as its last, so a run that stops
-half-way leaves it absent, and the next writer rebuilds the figures from the mentions.
+half-way leaves it absent, and the next writer rebuilds the figures from the mentions. A
+delete changes the figures in the same transaction as the removal they follow
+(``after_removal``), so it leaves them current wherever it stops. Readers of the figures
+(``top-entities``, stats, the report) call ``require_current`` first: with the mark
+absent they rebuild the figures where they may write, and refuse where they may not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
+from graphbuild.errors import StoreError
 from graphbuild.model.records import Document, Link
 from graphbuild.model.vocab import (
     CONFIDENCE_COUNT,
@@ -55,6 +60,10 @@ _MAX_QUERY = f"""
 SELECT ?e (MAX(?c) AS ?max)
 WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }}
 GROUP BY ?e
+"""
+_CONFIDENCES_QUERY = f"""
+SELECT ?e ?g ?c
+WHERE {{ GRAPH ?g {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }} }}
 """
 
 
@@ -143,6 +152,40 @@ def is_current(store: Store) -> bool:
     return any(quad.predicate == UP_TO_DATE for quad in store.quads(FIGURES_GRAPH, subject=FIGURES_GRAPH))
 
 
+def require_current(store: Store) -> None:
+    """Make sure the figures can be read: rebuilt when the mark is absent, or, where the
+    store is open read-only, a StoreError that says why and what rebuilds them."""
+    if is_current(store):
+        return
+    if not store.read_only:
+        rebuild(store)
+        return
+    raise StoreError(
+        f"the per-resource figures in the store at {store.location} are not up to date: a write to the "
+        "store is under way, or one stopped part-way; once no write runs, `graphbuild optimize` "
+        "rebuilds them (so does any ingest or delete)"
+    )
+
+
+def after_removal(store: Store, graphs: Sequence[NamedNode]) -> tuple[list[NamedNode], list[Quad]]:
+    """What the figures become once ``graphs`` are removed: the subjects to replace in the
+    figures graph and their new quads, for a writer to apply with the removal itself."""
+    delta = Totals()
+    for graph in graphs:
+        delta.remove(stored_shares(store.quads(graph)))
+    current = _current(store, list(delta.by_resource))
+    removed = {graph.value for graph in graphs}
+    combined = []
+    for entity, change in delta.by_resource.items():
+        if entity not in current:
+            continue
+        figures = _combined(current[entity], change)
+        if figures.removed_max is not None and figures.mentions > 0:
+            figures.max_confidence = _stored_max(store, entity, excluding=removed)
+        combined.append((entity, figures))
+    return [NamedNode(entity) for entity, _ in combined], _quads(combined)
+
+
 def rebuild(store: Store, *, mark_current: bool = True) -> int:
     """Recompute every resource's figures from the mentions in the store; returns how many."""
     figures: dict[str, _Figures] = {}
@@ -224,7 +267,7 @@ class FiguresKeeper:
         if not self._open:
             return
         delta_by_resource = self._delta.by_resource
-        current = self._current(list(delta_by_resource))
+        current = _current(self.store, list(delta_by_resource))
         new = _quads((e, delta) for e, delta in delta_by_resource.items() if e not in current)
         if len(new) > _BULK_ABOVE:
             # Resources the graph has no figures for yet (a first ingest, say) go the fast,
@@ -238,27 +281,38 @@ class FiguresKeeper:
         for entity in known:
             figures = _combined(current[entity], delta_by_resource[entity])
             if figures.removed_max is not None and figures.mentions > 0:
-                figures.max_confidence = self._stored_max(entity)
+                figures.max_confidence = _stored_max(self.store, entity)
             combined.append((entity, figures))
         changed = _quads(combined)
         subjects = [*map(NamedNode, known), FIGURES_GRAPH]
         self.store.replace_subjects(FIGURES_GRAPH, subjects, [*changed, *new, _MARKER])
         self._delta, self._open = Totals(), False
 
-    def _current(self, entities: list[str]) -> dict[str, _Figures]:
-        if len(entities) > _READ_ALL_ABOVE:
-            quads: Iterable[Quad] = self.store.quads(FIGURES_GRAPH)
-        else:
-            quads = (q for e in entities for q in self.store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
-        current: dict[str, _Figures] = {}
-        for quad in quads:
-            if quad.subject != FIGURES_GRAPH and isinstance(quad.subject, NamedNode):
-                _set(current.setdefault(quad.subject.value, _Figures()), quad.predicate, lexical(quad.object))
-        return current
 
-    def _stored_max(self, entity: str) -> float | None:
-        rows = _rows(self.store, _MAX_QUERY, e=NamedNode(entity))
+def _current(store: Store, entities: list[str]) -> dict[str, _Figures]:
+    """The stored figures of ``entities`` (those the graph has)."""
+    if len(entities) > _READ_ALL_ABOVE:
+        quads: Iterable[Quad] = store.quads(FIGURES_GRAPH)
+    else:
+        quads = (q for e in entities for q in store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
+    current: dict[str, _Figures] = {}
+    for quad in quads:
+        if quad.subject != FIGURES_GRAPH and isinstance(quad.subject, NamedNode):
+            _set(current.setdefault(quad.subject.value, _Figures()), quad.predicate, lexical(quad.object))
+    return current
+
+
+def _stored_max(store: Store, entity: str, *, excluding: Collection[str] = ()) -> float | None:
+    """The highest confidence of ``entity``'s mentions, leaving out the graphs ``excluding``."""
+    if not excluding:
+        rows = _rows(store, _MAX_QUERY, e=NamedNode(entity))
         return float_value(rows[0][1]) if rows else None
+    values = [
+        float_value(confidence)
+        for _, graph, confidence in _rows(store, _CONFIDENCES_QUERY, e=NamedNode(entity))
+        if isinstance(graph, NamedNode) and graph.value not in excluding
+    ]
+    return max((value for value in values if value is not None), default=None)
 
 
 def _combined(current: _Figures, delta: _Figures) -> _Figures:

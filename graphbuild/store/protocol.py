@@ -150,8 +150,13 @@ class Store(Protocol):
         """Add N-Quads text the fastest way the store has (not one transaction)."""
         ...
 
-    def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
-        """Remove ``graphs`` with their metadata and add ``quads``, each document whole."""
+    def replace(
+        self, graphs: Sequence[NamedNode], quads: Sequence[Quad], *, subjects: Mapping[NamedNode, Sequence[NamedNode]] | None = None
+    ) -> None:
+        """Remove ``graphs`` with their metadata, and what each graph of ``subjects`` says
+        about its subjects, and add ``quads``: each document whole, and on the embedded store
+        all in one transaction (on a server, graphs that go away and ``subjects`` change in
+        one update request)."""
         ...
 
     def replace_subjects(

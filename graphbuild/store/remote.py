@@ -118,18 +118,28 @@ class RemoteStore:
     def bulk_add(self, nquads: str) -> None:
         self._put_all(list(pyoxigraph.parse(nquads, RdfFormat.N_QUADS)))
 
-    def replace(self, graphs: Sequence[NamedNode], quads: Sequence[Quad]) -> None:
-        """PUT each document graph whole (or DELETE it when it has no quads), then its metadata."""
+    def replace(
+        self, graphs: Sequence[NamedNode], quads: Sequence[Quad], *, subjects: Mapping[NamedNode, Sequence[NamedNode]] | None = None
+    ) -> None:
+        """PUT each document graph that has quads whole, then one update request that drops
+        the graphs that go away, replaces the metadata of all, and replaces ``subjects`` in
+        their graphs with their new quads: a delete is that one request, which a server
+        applies whole (Oxigraph as one transaction)."""
         by_graph = _by_graph(quads)
         metadata = by_graph.pop(METADATA_GRAPH.value, [])
+        dropped = [graph for graph in graphs if graph.value not in by_graph]
         for graph in graphs:
             if graph.value in by_graph:
                 self._put(graph.value, by_graph.pop(graph.value))
-            else:
-                self._delete_graph(graph.value)
-        for name, triples in by_graph.items():
-            self._put(name, triples)
-        self._replace_metadata([g for g in graphs], metadata)
+        parts = [f"DROP SILENT GRAPH {graph}" for graph in dropped]
+        for graph, named in (subjects or {}).items():
+            parts += [f"DELETE WHERE {{ GRAPH {graph} {{ {subject} ?p ?o }} }}" for subject in named]
+            triples = by_graph.pop(graph.value, [])
+            if triples:
+                parts.append(f"INSERT DATA {{ GRAPH {graph} {{ {_ntriples(triples)} }} }}")
+        for graph_name, triples in by_graph.items():
+            self._put(graph_name, triples)
+        self._replace_metadata(graphs, metadata, before=parts)
 
     def replace_subjects(
         self, graph: NamedNode, subjects: Sequence[NamedNode], quads: Sequence[Quad], *, atomic: bool = True
@@ -268,10 +278,6 @@ class RemoteStore:
         body = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES) or b""
         self._send("PUT", graph, data=body, headers={"Content-Type": "application/n-triples"})
 
-    def _delete_graph(self, graph: str) -> None:
-        response = self._send("DELETE", graph, allow_missing=True)
-        del response
-
     def _put_all(self, quads: list[Quad]) -> None:
         by_graph = _by_graph(quads)
         metadata = by_graph.pop(METADATA_GRAPH.value, [])
@@ -280,9 +286,9 @@ class RemoteStore:
         if metadata:
             self._update(f"INSERT DATA {{ GRAPH <{METADATA_GRAPH.value}> {{ {_ntriples(metadata)} }} }}")
 
-    def _replace_metadata(self, graphs: Sequence[NamedNode], metadata: list[Triple]) -> None:
+    def _replace_metadata(self, graphs: Sequence[NamedNode], metadata: list[Triple], *, before: Sequence[str] = ()) -> None:
         # One update request: the old records go and the new come in the same transaction.
-        parts = [
+        parts = [*before] + [
             f"DELETE WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ {graph} ?p ?o }} }}" for graph in graphs
         ]
         if metadata:
