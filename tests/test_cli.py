@@ -38,6 +38,50 @@ def test_ingest_prints_a_summary(tmp_path: Path) -> None:
     assert again.stdout.startswith("0 documents loaded, 0 replaced, 1 skipped unchanged")
 
 
+def test_a_mistyped_path_says_so_and_creates_no_store(tmp_path: Path) -> None:
+    """It used to say "unknown input format", after creating an empty store."""
+    result = gb("ingest", tmp_path / "seedz", "--store", tmp_path / "store")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {tmp_path / 'seedz'}: no such file or directory\n"
+    assert not (tmp_path / "store").exists()
+    converted = gb("convert", tmp_path / "seedz", "--output", tmp_path / "out")
+    assert (converted.exit_code, converted.stderr) == (1, f"Error: {tmp_path / 'seedz'}: no such file or directory\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_with_nothing_to_read_says_what_was_looked_for(tmp_path: Path) -> None:
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "notes.pdf").write_bytes(b"%PDF")
+    result = gb("ingest", tmp_path / "papers", "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'papers'}: no file to read in this folder (looked for .txt, .ttl, .nt, .nq, .trig, "
+        ".n3, .rdf, .jsonld, .nif, .json, .jsonl, .ndjson, .csv, .tsv, each optionally .gz)\n"
+    )
+    assert not (tmp_path / "store").exists()
+    narrowed = gb("ingest", tmp_path / "papers", "--format", "jsonl", "--store", tmp_path / "store")
+    assert narrowed.stderr.endswith("(looked for .jsonl, .ndjson, each optionally .gz)\n")
+
+
+def test_a_document_replaced_from_another_file_is_named_in_the_summary(tmp_path: Path) -> None:
+    """The same id read from another file replaced the first without a word ("1 replaced")."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+    shutil.copy(SEED, first / SEED.name)
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    (second / SEED.name).write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    assert gb("ingest", first, "--store", tmp_path / "store").exit_code == 0
+    result = gb("ingest", second, "--store", tmp_path / "store")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "0 documents loaded, 1 replaced, 0 skipped unchanged, 0 failed, 0 empty; 1 mention, 0 unplaced; "
+        f"replaced from another file: {SEED_ID} (was {first / SEED.name})\n"
+    )
+    again = gb("ingest", second / SEED.name, "--store", tmp_path / "store")
+    assert "another file" not in again.stdout
+
+
 def test_ingest_bad_file_exits_1_and_loads_the_rest(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -366,7 +366,12 @@ def test_unknown_extension_needs_format(tmp_path: Path, name: str):
 
 def test_missing_file_is_an_input_error(tmp_path: Path):
     path = tmp_path / "missing.txt"
-    error = only(read_documents([path]))
+    # Named on the command line: the whole run stops before anything is read or written.
+    with pytest.raises(InputError) as info:
+        list(read_documents([path]))
+    assert (info.value.path, info.value.line, info.value.message) == (str(path), None, "no such file or directory")
+    # Gone between listing and reading: that file's error.
+    error = only(read_source(path))
     assert isinstance(error, InputError)
     assert (error.path, error.line, error.message) == (str(path), None, "cannot read the file: No such file or directory")
 

@@ -25,7 +25,7 @@ from graphbuild.pipeline.annotate import annotate as annotate_texts
 from graphbuild.pipeline.convert import convert as convert_documents
 from graphbuild.pipeline.delete import delete as delete_documents
 from graphbuild.pipeline.ingest import ingest as ingest_documents
-from graphbuild.readers import InputFormat, RawFormat
+from graphbuild.readers import InputFormat, RawFormat, find_sources
 from graphbuild.spotlight.client import DEFAULT_MAX_CHARS, DEFAULT_POLICY, REMOTE_RATE, SpotlightSettings
 from graphbuild.store import optimize as optimize_store
 from graphbuild.store.remote import NOT_OPTIMIZED, is_url
@@ -56,9 +56,10 @@ def ingest(
     ] = None,
 ) -> None:
     """Load documents into the store: one named graph each, replaced when changed."""
+    sources = find_sources(paths, format=format)  # before the store: a mistyped path creates nothing
     with open_cli_store(store) as graph_store, ProgressBars("ingest", quiet=quiet) as progress:
         report = ingest_documents(
-            paths, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=progress
+            sources, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=progress
         )
     print_problems(report, quiet)
     typer.echo(report.summary())

@@ -179,8 +179,9 @@ def provenance_nquads(
         f"{s} {PROV_WAS_GENERATED_BY} {run} {g} .\n",
         f"{s} {CONTENT_HASH} {_literal(graph.content_hash)} {g} .\n",
     ]
-    if source and not source.startswith("<"):
-        lines.append(f"{s} {PROV_WAS_DERIVED_FROM} <{_file_uri(source)}> {g} .\n")
+    derived_from = source_iri(source)
+    if derived_from is not None:
+        lines.append(f"{s} {PROV_WAS_DERIVED_FROM} <{derived_from}> {g} .\n")
     if min_confidence is not None:
         lines.append(f"{s} {MIN_CONFIDENCE} \"{min_confidence!r}\"{_DOUBLE} {g} .\n")
     if annotation is not None:
@@ -271,6 +272,11 @@ def _link_lines(lines: list[str], node: str, link: Link, end: str, annotator: st
         lines.append(f"{node}{_SUPPORT}\"{link.support}\"{_INTEGER}{end}")
     if link.second_rank is not None:
         lines.append(f"{node}{_SECOND_RANK}\"{link.second_rank!r}\"{_DOUBLE}{end}")
+
+
+def source_iri(source: str) -> str | None:
+    """What ``prov:wasDerivedFrom`` records for a source: its file URI (none for standard input)."""
+    return _file_uri(source) if source and not source.startswith("<") else None
 
 
 def _file_uri(source: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ import pyoxigraph
 from pyoxigraph import NamedNode
 
 from graphbuild.errors import InputError
-from graphbuild.model.quads import provenance_nquads, run_iri, run_nquads
+from graphbuild.model.quads import provenance_nquads, run_iri, run_nquads, source_iri
 from graphbuild.model.records import Repair, RepairKind
 from graphbuild.model.vocab import DEFAULT_BASE, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
 from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
@@ -39,6 +39,8 @@ __all__ = ["IngestReport", "ingest", "write_prepared"]
 # loading at once and one being gathered, ingest peaked at 623-667 MiB on 10k documents and
 # 745-764 MiB on 100k (64 MB batches: 980 MiB on 10k, no faster).
 _BATCH_CHARS = 32 * 1024 * 1024
+# Documents replaced from another file named in the summary line, at most.
+_MOVED_SHOWN = 3
 @dataclass
 class IngestReport(RunReport):
     """What one ingest did: documents loaded, replaced, skipped unchanged, and the rest of
@@ -49,6 +51,8 @@ class IngestReport(RunReport):
     unchanged: int = 0
     duplicates: int = 0
     min_confidence: float | None = None
+    # Documents replaced by one read from another file than the stored one: (id, that file).
+    moved: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """The one line that sums the run up."""
@@ -59,6 +63,10 @@ class IngestReport(RunReport):
         ]
         if self.min_confidence is not None:
             extras.append(f"{plural(self.dropped, 'link')} below {self.min_confidence} left out")
+        if self.moved:
+            shown = ", ".join(f"{doc_id} (was {before})" for doc_id, before in self.moved[:_MOVED_SHOWN])
+            more = len(self.moved) - _MOVED_SHOWN
+            extras.append(f"replaced from another file: {shown}" + (f" and {more:,} more" if more > 0 else ""))
         return (
             f"{plural(self.loaded, 'document')} loaded, {self.replaced} replaced, "
             f"{self.unchanged} skipped unchanged, {self.failed} failed, {self.empty} empty; "
@@ -163,7 +171,8 @@ class _Writer:
             self.settle()
         asked = not self._fresh or hash(graph.iri) in self._written
         stored = self.store.content_hash(name) if asked else None
-        if stored is not None and self._read_twice(item, name, stored):
+        made = metadata_record(self.store, name) if stored is not None else {}
+        if stored is not None and self._read_twice(item, made, stored):
             return
         self.report.repairs.extend(item.repairs)
         self.report.dropped += item.dropped
@@ -181,6 +190,9 @@ class _Writer:
             self.figures.remove(stored_shares(self.store.quads(name)))
             self.store.replace([name], quads)
             self.report.replaced += 1
+            before = made.get(PROV_WAS_DERIVED_FROM.value)
+            if before is not None and before != source_iri(item.source):
+                self.report.moved.append((item.doc_id, _shown(before)))
         else:
             self._documents.append(graph.nquads)
             self._metadata.append(metadata)
@@ -193,11 +205,10 @@ class _Writer:
         if self._chars >= _BATCH_CHARS:
             self.flush()
 
-    def _read_twice(self, item: Prepared, name: NamedNode, stored: str) -> bool:
+    def _read_twice(self, item: Prepared, made: dict[str, str], stored: str) -> bool:
         """Whether this run stored the document already (the same abstract under two
         fields, say): identical, it is noted and stored once; different, it is an error,
         since two documents cannot share an id."""
-        made = metadata_record(self.store, name)
         if made.get(PROV_WAS_GENERATED_BY.value) != self.run.value:
             return False
         first = _shown(made.get(PROV_WAS_DERIVED_FROM.value))

@@ -109,14 +109,23 @@ def plain_name(path: Path) -> str:
 def find_sources(paths: Iterable[str | Path], *, format: InputFormat | None = None) -> list[Path | str]:
     """Expand folders (recursively, files picked by extension) into a sorted file list.
 
-    ``-`` stays as it is and means standard input.
+    ``-`` stays as it is and means standard input. A path that does not exist, or a folder
+    with no file of a known extension, is an InputError for the whole run: a typo should
+    cost nothing, not create an empty store.
     """
-    return _find(paths, lambda path: _linked(path, format))
+    return _find(paths, lambda path: _linked(path, format), looked_for(format))
 
 
 def find_raw_sources(paths: Iterable[str | Path], *, format: RawFormat | None = None) -> list[Path | str]:
     """``find_sources`` for raw texts: folders give the files of the raw formats."""
-    return _find(paths, lambda path: _raw(path, format))
+    return _find(paths, lambda path: _raw(path, format), looked_for(format, kind=RawFormat))
+
+
+def looked_for(format: InputFormat | RawFormat | None = None, *, kind: type[InputFormat] | type[RawFormat] = InputFormat) -> str:
+    """The extensions a folder is searched for, as a phrase."""
+    formats: list[InputFormat | RawFormat] = [format] if format is not None else [*kind]
+    extensions = [ext for fmt in formats for ext in fmt.extensions]
+    return ", ".join(dict.fromkeys(extensions)) + ", each optionally .gz"
 
 
 def read_source(source: Path | str, *, format: InputFormat | None = None) -> Iterator[Item]:
@@ -153,7 +162,10 @@ def read_raw_texts(paths: Iterable[str | Path], *, format: RawFormat | None = No
         yield from read_raw_source(source, format=format)
 
 
-def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool]) -> list[Path | str]:
+def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extensions: str) -> list[Path | str]:
+    """The files under ``paths``; a path that does not exist, or a folder with nothing to
+    read (``extensions`` says what was looked for), is an InputError for the whole run: a
+    typo should cost nothing, not create an empty store."""
     found: list[Path | str] = []
     for given in paths:
         if str(given) == STDIN:
@@ -162,15 +174,18 @@ def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool]) -> list[P
         path = Path(given)
         if path.is_dir():
             # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts) and picked(p)
-                )
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts) and picked(p)
             )
-        else:
+            if not files:
+                raise InputError(str(path), None, f"no file to read in this folder (looked for {extensions})")
+            found.extend(files)
+        elif path.exists():
             found.append(path)
+        else:
+            raise InputError(str(path), None, "no such file or directory")
     return found
 
 
