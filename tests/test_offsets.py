@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import SEED
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphbuild.model.records import Link
@@ -309,3 +309,68 @@ def test_a_placed_row_keeps_every_other_field() -> None:
     # place_links copies links field by field while Link has exactly the fields it knows
     # (faster than dataclasses.replace); a field added to Link must be added there too.
     assert offsets._POSITIONAL
+
+
+def _reference(text: str, links: list[Link]) -> list[tuple[int | None, int | None, bool]]:
+    """The module's rules done the plain way: every occurrence listed up front, by tier."""
+    fold = offsets.fold_case
+    is_word = str.isalnum if text.isascii() else offsets._is_word_char
+    occupied = bytearray(len(text))
+    for link in links:
+        if link.begin is not None and link.end is not None:
+            occupied[link.begin : link.end] = b"\x01" * (link.end - link.begin)
+    rows: dict[str, list[int]] = {}
+    for index, link in enumerate(links):
+        if not link.placed and link.surface.strip():
+            rows.setdefault(link.surface, []).append(index)
+    folded = fold(text)
+    tiers = {}
+    for surface in rows:
+        found: list[list[int]] = [[], [], [], []]
+        begin = folded.find(fold(surface))
+        while begin != -1:
+            end = begin + len(surface)
+            whole = (begin == 0 or not is_word(text[begin]) or not is_word(text[begin - 1])) and (
+                end == len(text) or not is_word(text[end - 1]) or not is_word(text[end])
+            )
+            found[(0 if text.startswith(surface, begin) else 1) + (0 if whole else 2)].append(begin)
+            begin = folded.find(fold(surface), begin + 1)
+        tiers[surface] = found
+    chosen: dict[str, list[int]] = {s: [] for s in rows}
+    seen = dict.fromkeys(rows, 0)
+    for length in sorted({len(s) for s in rows}, reverse=True):
+        for tier in range(4):
+            for surface in (s for s in rows if len(s) == length):
+                if len(chosen[surface]) == len(rows[surface]):
+                    continue
+                free = [b for b in tiers[surface][tier] if occupied.find(1, b, b + length) == -1]
+                seen[surface] += len(free)
+                for begin in free:
+                    if len(chosen[surface]) < len(rows[surface]) and occupied.find(1, begin, begin + length) == -1:
+                        occupied[begin : begin + length] = b"\x01" * length
+                        chosen[surface].append(begin)
+    result: list[tuple[int | None, int | None, bool]] = [(link.begin, link.end, link.ambiguous) for link in links]
+    for surface, indexes in rows.items():
+        ambiguous = len(chosen[surface]) == len(indexes) and seen[surface] > len(indexes)
+        for index, begin in zip(indexes, sorted(chosen[surface])):
+            result[index] = (begin, begin + len(surface), ambiguous)
+    return result
+
+
+@pytest.mark.parametrize("find_first", [0, 1, 64])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(st.sampled_from("aAb -é\u0301İiΣσς’1"), max_size=40),
+    surfaces=st.lists(st.text(st.sampled_from("aAb -é\u0301İiσ1"), min_size=1, max_size=4), max_size=6),
+    placed=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 5)), max_size=2),
+)
+def test_placing_follows_the_plain_reading_of_the_rules(
+    monkeypatch: pytest.MonkeyPatch, find_first: int, text: str, surfaces: list[str], placed: list[tuple[int, int]]
+):
+    """The lazy search (str.find first, then each tier's pattern) places exactly as listing
+    every occurrence up front would; it only stops earlier."""
+    monkeypatch.setattr(offsets._Occurrences, "FIND_FIRST", find_first)
+    links = [Link(s, DBR + "X") for s in surfaces]
+    links += [Link(text[b : b + n] or "x", DBR + "Y", begin=b, end=b + n) for b, n in placed if b + n <= len(text)]
+    got = [(link.begin, link.end, link.ambiguous) for link in place_links(text, links)]
+    assert got == _reference(text, links)

@@ -32,10 +32,17 @@ a word character is a boundary whatever stands next to it: Spotlight's ``HIV/`` 
 Case-insensitive matching lower-cases one code point at a time (the two sigmas count as
 one letter) so that offsets in the folded text are offsets in the original; a capital
 whose lower case is two code points (``İ``) only matches itself.
+
+Cost: occurrences are found tier by tier by regular expressions, and a tier's search
+stops as soon as its rows are placed and the choice is known to be a guess or not, so a
+surface form that occurs millions of times costs a few matches, and whole runs of text
+that other links hold are skipped. Memory is the text, its folded copy and one byte per
+code point (bench/hostile_offsets.py).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
@@ -50,8 +57,6 @@ __all__ = ["place_links"]
 # word ("Pain" for "pain") beats an exact match inside a longer word ("painful"), because
 # Spotlight spots whole tokens but sometimes re-cases the anchor ("Eil" for "EIL").
 _TIERS: tuple[tuple[bool, bool], ...] = ((True, True), (False, True), (True, False), (False, False))
-_TIER_OF = {key: index for index, key in enumerate(_TIERS)}
-_EXACT_WHOLE, _FOLDED_WHOLE, _EXACT_PART, _FOLDED_PART = (_TIER_OF[key] for key in _TIERS)
 
 # A placed copy of a link is built positionally, several times faster than
 # dataclasses.replace (this runs for every row of a summary corpus); only while Link has
@@ -64,20 +69,20 @@ _POSITIONAL = tuple(f.name for f in fields(Link)) == _LINK_FIELDS
 
 
 class _Surface:
-    """The unplaced rows that share one surface form, and their candidate occurrences."""
+    """The unplaced rows that share one surface form, and how far their placing got."""
 
-    __slots__ = ("chosen", "free_seen", "rows", "text", "tiers", "wanted")
+    __slots__ = ("chosen", "free_seen", "rows", "text", "wanted")
 
     def __init__(self, text: str, rows: list[int]) -> None:
         self.text = text
         self.rows = rows
-        self.tiers: tuple[list[int], ...] = ()
         self.chosen: list[int] = []
         self.wanted = len(rows)
         self.free_seen = 0
 
     @property
     def ambiguous(self) -> bool:
+        """Every row placed with free occurrences to spare: once true, nothing more to search."""
         return self.wanted == 0 and self.free_seen > len(self.rows)
 
 
@@ -90,15 +95,12 @@ def place_links(text: str, links: Sequence[Link]) -> tuple[Link, ...]:
     surfaces = _unplaced_surfaces(links)
     if not surfaces:
         return tuple(links)
-    occupied = _occupied(text, links)
-    folded = fold_case(text)
-    is_word = str.isalnum if text.isascii() else _is_word_char
+    search = _Search(text, _occupied(text, links))
     by_length: dict[int, list[_Surface]] = {}
     for surface in surfaces:
-        surface.tiers = _candidates(text, folded, surface.text, is_word)
         by_length.setdefault(len(surface.text), []).append(surface)
     for length in sorted(by_length, reverse=True):
-        _place_same_length(by_length[length], occupied)
+        _place_same_length(by_length[length], search)
     result = list(links)
     for surface in surfaces:
         _apply(result, surface)
@@ -131,58 +133,132 @@ def _occupied(text: str, links: Sequence[Link]) -> bytearray:
     return occupied
 
 
-def _candidates(text: str, folded: str, surface: str, is_word: Callable[[str], bool]) -> tuple[list[int], ...]:
-    """Every begin offset of ``surface`` in ``text``, bucketed by tier, in text order."""
-    tiers: tuple[list[int], ...] = ([], [], [], [])
-    needle = fold_case(surface)
-    size, length = len(surface), len(text)
-    begin = folded.find(needle)
-    while begin != -1:
-        end = begin + size
-        # A whole word cuts no word in two; only an edge that is itself a word character
-        # can run on into a neighbour.
-        whole = (begin == 0 or not is_word(text[begin]) or not is_word(text[begin - 1])) and (
-            end == length or not is_word(text[end - 1]) or not is_word(text[end])
+class _Search:
+    """The text, its folded copy, which code points are taken, and each tier's pattern."""
+
+    def __init__(self, text: str, occupied: bytearray) -> None:
+        self.text = text
+        self.folded = fold_case(text)
+        self.occupied = occupied
+        self.is_word: Callable[[str], bool] = str.isalnum if text.isascii() else _is_word_char
+        # Patterns see word characters as [^\W_] (str.isalnum); next to a cut in a
+        # non-ASCII text they also take any non-ASCII character, and ``holds`` checks each
+        # match exactly (a pattern naming every combining mark is slow to compile and run).
+        self.cut = r"[^\W_]" if text.isascii() else r"(?:[^\W_]|[^\x00-\x7f])"
+
+    def pattern(self, surface: str, tier: int) -> re.Pattern[str] | None:
+        """A superset of the occurrences of ``surface`` that a tier holds (``holds`` tells
+        exactly), or None where the tier cannot hold any."""
+        exact, whole = _TIERS[tier]
+        needle = re.escape(surface if exact else fold_case(surface))
+        # Only an edge of the surface form that is itself a word character can run on.
+        starts, ends = self.is_word(surface[0]), self.is_word(surface[-1])
+        if whole:
+            return re.compile(needle + (rf"(?<![^\W_]{needle})" if starts else "") + (r"(?![^\W_])" if ends else ""))
+        cut = self.cut
+        cuts = ([f"(?<={cut}{needle})"] if starts else []) + ([f"(?={cut})"] if ends else [])
+        return re.compile(needle + "(?:" + "|".join(cuts) + ")") if cuts else None
+
+    def holds(self, surface: str, tier: int, begin: int) -> bool:
+        """Whether the occurrence of ``surface`` (or of a case variant) at ``begin`` is the tier's."""
+        exact, whole = _TIERS[tier]
+        text, is_word = self.text, self.is_word
+        if not exact and text.startswith(surface, begin):
+            return False  # an exact occurrence: an exact tier's
+        end = begin + len(surface)
+        # A whole word cuts no word of the text in two.
+        is_whole = (begin == 0 or not is_word(text[begin]) or not is_word(text[begin - 1])) and (
+            end == len(text) or not is_word(text[end - 1]) or not is_word(text[end])
         )
-        if text.startswith(surface, begin):
-            tiers[_EXACT_WHOLE if whole else _EXACT_PART].append(begin)
-        else:
-            tiers[_FOLDED_WHOLE if whole else _FOLDED_PART].append(begin)
-        # Step by one, not by len: "aa" occurs at 0, 1 and 2 in "aaaa", and an
-        # overlapping candidate may be the only free one.
-        begin = folded.find(needle, begin + 1)
-    return tiers
+        return is_whole == whole
 
 
 def _is_word_char(char: str) -> bool:
     # A combining mark belongs to the letter before it ("e" + U+0301 is one letter).
-    return char.isalnum() or (not char.isascii() and unicodedata.category(char).startswith("M"))
+    return char.isalnum() or _is_mark(char)
 
 
-def _place_same_length(surfaces: list[_Surface], occupied: bytearray) -> None:
+def _is_mark(char: str) -> bool:
+    return not char.isascii() and unicodedata.category(char).startswith("M")
+
+
+def _place_same_length(surfaces: list[_Surface], search: _Search) -> None:
     # Tier by tier across all surface forms of this length, so a case variant's fallback
     # never takes another form's exact occurrence.
     for tier in range(len(_TIERS)):
         for surface in surfaces:
             if surface.wanted:
-                _take(surface, surface.tiers[tier], occupied)
+                _take(surface, tier, search)
 
 
-def _take(surface: _Surface, begins: list[int], occupied: bytearray) -> None:
-    if not begins:
-        return
-    size = len(surface.text)
+def _take(surface: _Surface, tier: int, search: _Search) -> None:
+    """Place rows of ``surface`` on the tier's free occurrences, in text order.
+
+    "Free" is as the tier stood when this call began: an occurrence that overlaps only
+    the rows this call placed ("aa" in "aaa") still counts for the guess.
+    """
+    occupied, size = search.occupied, len(surface.text)
     taken = occupied.find
-    free = [begin for begin in begins if taken(1, begin, begin + size) == -1]
-    surface.free_seen += len(free)
-    for begin in free:
-        if not surface.wanted:
-            break
-        # Re-check: an earlier pick of this same form may overlap this one ("aa" in "aaa").
-        if taken(1, begin, begin + size) == -1:
-            occupied[begin : begin + size] = b"\x01" * size
+    following = _Occurrences(search, surface.text, tier)
+    placed_until = 0  # the end of the last row this call placed
+    at = 0
+    while not surface.ambiguous:
+        begin = following.next(at)
+        if begin == -1:
+            return
+        end = begin + size
+        at = begin + 1  # step by one, not by len: "aa" occurs at 0, 1 and 2 in "aaaa"
+        blocked = taken(1, max(begin, placed_until), end)
+        if blocked != -1:
+            # Every occurrence that begins before the end of this taken run overlaps it.
+            at = taken(0, blocked)
+            if at == -1:
+                return
+            continue
+        surface.free_seen += 1
+        if surface.wanted and taken(1, begin, end) == -1:
+            occupied[begin:end] = b"\x01" * size
             surface.chosen.append(begin)
             surface.wanted -= 1
+            placed_until = end
+
+
+class _Occurrences:
+    """The occurrences of a surface form that a tier holds, in text order.
+
+    The first few are found with ``str.find``, each checked in Python: all a usual text
+    needs, and no pattern to compile. Past them the tier's pattern takes over, which skips
+    in C what the tier does not hold (a tier with nothing among millions of occurrences).
+    """
+
+    FIND_FIRST = 64
+
+    def __init__(self, search: _Search, surface: str, tier: int) -> None:
+        self.search = search
+        self.surface = surface
+        self.tier = tier
+        self.haystack = search.text if _TIERS[tier][0] else search.folded
+        self.needle = surface if _TIERS[tier][0] else fold_case(surface)
+        self.found = 0
+        self.pattern: re.Pattern[str] | None = None
+
+    def next(self, at: int) -> int:
+        """The first occurrence the tier holds at or after ``at``, or -1."""
+        search, surface, tier = self.search, self.surface, self.tier
+        while True:
+            if self.found < self.FIND_FIRST:
+                self.found += 1
+                begin = self.haystack.find(self.needle, at)
+            else:
+                if self.pattern is None:
+                    self.pattern = search.pattern(surface, tier)
+                    if self.pattern is None:
+                        return -1
+                match = self.pattern.search(self.haystack, at)
+                begin = -1 if match is None else match.start()
+            if begin == -1 or search.holds(surface, tier, begin):
+                return begin
+            at = begin + 1
 
 
 def _apply(result: list[Link], surface: _Surface) -> None:
