@@ -2,6 +2,7 @@
 
     GraphbuildError
      ├── InputError        a source cannot be read: carries path and line
+ │    └── DocumentTooLarge  past the run's limit on one document's size
      ├── StoreError        the store cannot be opened, read or written
      ├── QueryError        a canned query is unknown, or a parameter is wrong
      │    └── ParameterError
@@ -32,7 +33,11 @@ class InputError(GraphbuildError):
 
     def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:
         # Errors cross from the preparing process; the default pickling loses the fields.
-        return (InputError, (self.path, self.line, self.message))
+        return (type(self), (self.path, self.line, self.message))
+
+
+class DocumentTooLarge(InputError):
+    """A document (or a file read whole) larger, decompressed, than a run allows."""
 
 
 class StoreError(GraphbuildError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-__all__ = ["fold_case", "plural"]
+__all__ = ["fold_case", "parse_size", "plural", "size_text"]
 
 # Final sigma lowercases to "ς" or "σ" depending on context; both fold to one letter.
 _FINAL_SIGMA = "ς"
@@ -47,3 +47,25 @@ def _expanding() -> str:
 def plural(count: int, word: str) -> str:
     """``1 document``, ``1,234 documents``."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def size_text(size: int) -> str:
+    """``128 MiB``, ``1.5 GiB``, ``900 bytes``: a byte count as people read it."""
+    for unit, label in (("T", "TiB"), ("G", "GiB"), ("M", "MiB"), ("K", "KiB")):
+        if size >= _UNITS[unit]:
+            value = size / _UNITS[unit]
+            return f"{value:.0f} {label}" if value == int(value) else f"{value:.1f} {label}"
+    return plural(size, "byte")
+
+
+def parse_size(text: str) -> int:
+    """``128M``, ``1.5G``, ``64KiB``, ``1000000``: a size in bytes (ValueError if not one)."""
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (raw[:-1], raw[-1]) if raw[-1:] in _UNITS and raw[-1:] else (raw, "")
+    value = float(number)
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(f"{text!r} is not a size")
+    return int(value * _UNITS[unit])

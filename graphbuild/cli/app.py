@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from graphbuild import __version__
-from graphbuild.errors import GraphbuildError
+from graphbuild.errors import DocumentTooLarge, GraphbuildError
 from graphbuild.pipeline.prepare import RunReport
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV
@@ -132,6 +132,8 @@ def print_problems(report: RunReport, quiet: bool) -> None:
     """Errors always; notes and repairs unless --quiet. All on stderr, as ``path:line: …``."""
     for error in report.errors:
         typer.echo(str(error), err=True)
+    if any(isinstance(error, DocumentTooLarge) for error in report.errors):
+        typer.echo("hint: --max-document-size SIZE raises the limit on one document's size (default 128M)", err=True)
     if not quiet:
         for note in report.notes:
             typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)

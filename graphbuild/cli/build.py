@@ -29,12 +29,22 @@ from graphbuild.readers import InputFormat, RawFormat, find_sources
 from graphbuild.spotlight.client import DEFAULT_MAX_CHARS, DEFAULT_POLICY, REMOTE_RATE, SpotlightSettings
 from graphbuild.store import optimize as optimize_store
 from graphbuild.store.remote import NOT_OPTIMIZED, is_url
-from graphbuild.text import plural
+from graphbuild.text import parse_size, plural
 
 FormatOption = Annotated[
     Optional[InputFormat], typer.Option("--format", help="Input format; guessed from the extension when omitted.")
 ]
 BaseOption = Annotated[str, typer.Option("--base", help="Base IRI under which document IRIs are minted.")]
+MaxSizeOption = Annotated[
+    str,
+    typer.Option(
+        "--max-document-size",
+        metavar="SIZE",
+        help="Largest document read, decompressed (128M, 1G…): a bigger one is an error and the run goes on. "
+        "JSON Lines counts each line; other formats are read whole, so each file.",
+    ),
+]
+DEFAULT_MAX_SIZE_TEXT = "128M"
 # New documents from which ingest suggests `graphbuild optimize`: a store fresh from a
 # 100k-document load answered per-entity queries up to 3x slower than once compacted.
 OPTIMIZE_TIP_FROM = 10_000
@@ -54,12 +64,20 @@ def ingest(
             "--min-confidence", min=0.0, max=1.0, help="Keep only links at or above this confidence (links with none stay)."
         ),
     ] = None,
+    max_document_size: MaxSizeOption = DEFAULT_MAX_SIZE_TEXT,
 ) -> None:
     """Load documents into the store: one named graph each, replaced when changed."""
+    max_size = _size(max_document_size)
     sources = find_sources(paths, format=format)  # before the store: a mistyped path creates nothing
     with open_cli_store(store) as graph_store, ProgressBars("ingest", quiet=quiet) as progress:
         report = ingest_documents(
-            sources, store=graph_store, format=format, base=base, min_confidence=min_confidence, progress=progress
+            sources,
+            store=graph_store,
+            format=format,
+            base=base,
+            min_confidence=min_confidence,
+            max_size=max_size,
+            progress=progress,
         )
     print_problems(report, quiet)
     typer.echo(report.summary())
@@ -156,14 +174,25 @@ def convert(
     gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the files.")] = False,
     base: BaseOption = DEFAULT_BASE,
     quiet: QuietOption = False,
+    max_document_size: MaxSizeOption = DEFAULT_MAX_SIZE_TEXT,
 ) -> None:
     """Write documents straight to N-Quads files, with no store (for other stores' bulk loaders)."""
+    max_size = _size(max_document_size)
     with ProgressBars("convert", quiet=quiet) as progress:
-        report = convert_documents(paths, output=output, format=format, base=base, split=split, gzip=gzip, progress=progress)
+        report = convert_documents(
+            paths, output=output, format=format, base=base, max_size=max_size, split=split, gzip=gzip, progress=progress
+        )
     print_problems(report, quiet)
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise GraphbuildError(f"--max-document-size {text!r}: expected a size such as 128M, 1G or 500000") from None
 
 
 @app.command()

@@ -17,7 +17,7 @@ from graphbuild.model.vocab import DEFAULT_BASE
 from graphbuild.output.parts import PartWriter
 from graphbuild.pipeline.prepare import FilesDone, Prepared, RunReport, prepared, source_of
 from graphbuild.progress import Progress
-from graphbuild.readers import InputFormat, find_sources
+from graphbuild.readers import DEFAULT_MAX_SIZE, InputFormat, find_sources
 from graphbuild.store.figures import Totals
 from graphbuild.text import plural
 
@@ -62,6 +62,7 @@ def convert(
     format: InputFormat | None = None,
     base: str = DEFAULT_BASE,
     min_confidence: float | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
     split: int | None = None,
     gzip: bool = False,
     progress: Progress | None = None,
@@ -82,7 +83,13 @@ def convert(
     with PartWriter(output, split=split, gzip=gzip) as writer:
         writer.write(run_nquads(run, started=started))
         items = prepared(
-            sources, format=format, base=base, min_confidence=min_confidence, processes=PROCESSES, then=encode
+            sources,
+            format=format,
+            base=base,
+            min_confidence=min_confidence,
+            max_size=max_size,
+            processes=PROCESSES,
+            then=encode,
         )
         for item in items:
             if isinstance(item, _Encoded):

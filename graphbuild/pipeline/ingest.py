@@ -27,7 +27,7 @@ from graphbuild.model.records import Repair, RepairKind
 from graphbuild.model.vocab import DEFAULT_BASE, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
 from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
 from graphbuild.progress import Progress
-from graphbuild.readers import InputFormat, find_sources
+from graphbuild.readers import DEFAULT_MAX_SIZE, InputFormat, find_sources
 from graphbuild.store.figures import FiguresKeeper, stored_shares
 from graphbuild.store.protocol import Store, metadata_record
 from graphbuild.text import plural
@@ -82,15 +82,21 @@ def ingest(
     format: InputFormat | None = None,
     base: str = DEFAULT_BASE,
     min_confidence: float | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
     progress: Progress | None = None,
     parallel: bool = True,
 ) -> IngestReport:
     """Load every document under ``paths`` into ``store``; bad documents are reported, not loaded.
 
+    A document larger than ``max_size`` bytes decompressed is an error of its own (for
+    formats read whole, the file is the unit; for JSON Lines, the line).
+
     ``progress`` counts the input files done (stage ``"files"``).
     """
     sources = find_sources(paths, format=format)
-    items = prepared(sources, format=format, base=base, min_confidence=min_confidence, parallel=parallel)
+    items = prepared(
+        sources, format=format, base=base, min_confidence=min_confidence, max_size=max_size, parallel=parallel
+    )
     report = IngestReport(min_confidence=min_confidence)
     return write_prepared(_files_counted(items, FilesDone(progress, len(sources))), store=store, report=report)
 

@@ -19,7 +19,7 @@ from graphbuild.model.records import Annotation, Document, Repair, Skipped
 from graphbuild.model.vocab import DEFAULT_BASE
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.progress import Progress
-from graphbuild.readers import STDIN, InputFormat, find_sources, read_source
+from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, find_sources, read_source
 from graphbuild.store.figures import ResourceShare, shares
 from graphbuild.workers.processes import in_order, runs_of_files
 
@@ -120,6 +120,7 @@ def prepared(
     format: InputFormat | None = None,
     base: str = DEFAULT_BASE,
     min_confidence: float | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
     parallel: bool = True,
     processes: int = 1,
     then: Callable[[Prepared], Any] | None = None,
@@ -132,7 +133,7 @@ def prepared(
     one) turns each prepared document into what is yielded instead, in those processes.
     """
     paths = list(paths)
-    options = _Options(format=format, base=base, min_confidence=min_confidence, then=then)
+    options = _Options(format=format, base=base, min_confidence=min_confidence, max_size=max_size, then=then)
     if parallel and _worth_a_process(paths):
         return _prepared_in_process(paths, options, processes=processes)
     return prepare(find_sources(paths, format=format), options)
@@ -153,6 +154,7 @@ class _Options:
     format: InputFormat | None
     base: str
     min_confidence: float | None
+    max_size: int = DEFAULT_MAX_SIZE
     then: Callable[[Prepared], Any] | None = None
 
 
@@ -162,7 +164,7 @@ def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Prepar
     ``sources`` are files (or ``-``) as ``find_sources`` lists them.
     """
     for source in sources:
-        for item in read_source(source, format=options.format):
+        for item in read_source(source, format=options.format, max_size=options.max_size):
             if not isinstance(item, Document):
                 yield item
                 continue

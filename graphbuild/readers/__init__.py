@@ -7,6 +7,11 @@ for a document it cannot read (so that the others still load) and ``Skipped`` fo
 with none. Every reader takes a binary stream and the source's name; this module picks the
 reader from the extension (or a format named), walks folders, opens files, and unpacks
 gzip (recognised by its magic bytes, so ``x.ttl.gz`` and a gzipped standard input both work).
+
+No document is read past ``max_size`` bytes, decompressed (``DEFAULT_MAX_SIZE`` unless a
+run says otherwise), so that a small gzip file that unpacks to gigabytes costs one
+error, not the machine's memory. JSON Lines is held to it line by line; every other
+format is read whole, file by file, and held to it file by file.
 """
 
 from __future__ import annotations
@@ -21,16 +26,19 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO, TypeVar, cast
 
-from graphbuild.errors import InputError
+from graphbuild.errors import DocumentTooLarge, InputError
 from graphbuild.model.records import Document, Skipped
 from graphbuild.readers import jsonl, nif, raw, spotlight, summary, tables
 from graphbuild.readers.raw import RawItem
-from graphbuild.readers.text import stem
+from graphbuild.readers.text import Bounded, TooLarge, stem
 
 Item = Document | InputError | Skipped
 STDIN = "-"
 STDIN_NAME = "stdin"
 _GZIP_MAGIC = b"\x1f\x8b"
+# The most one document may take, decompressed: a 50 MB abstract fits, and placing and
+# modelling one this size stays near 1 GB of memory.
+DEFAULT_MAX_SIZE = 128 << 20
 
 
 class InputFormat(str, Enum):
@@ -128,38 +136,68 @@ def looked_for(format: InputFormat | RawFormat | None = None, *, kind: type[Inpu
     return ", ".join(dict.fromkeys(extensions)) + ", each optionally .gz"
 
 
-def read_source(source: Path | str, *, format: InputFormat | None = None) -> Iterator[Item]:
+def read_source(
+    source: Path | str, *, format: InputFormat | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> Iterator[Item]:
     """Yield the documents of one file (or of standard input for ``-``, the summary format
-    unless ``format`` says otherwise)."""
-    fmt = (format or InputFormat.SUMMARY) if source == STDIN else (format or InputFormat.guess(Path(source)))
-    if fmt is None:
-        known = ", ".join(ext for f in InputFormat for ext in f.extensions)
-        yield InputError(str(source), None, f"unknown input format (known extensions: {known}); name it with --format")
-        return
-    yield from _read(source, _READERS[fmt][1])
+    unless ``format`` says otherwise), none of them past ``max_size`` bytes decompressed."""
+    return iter(SourceReader(source, format=format, max_size=max_size))
 
 
-def read_raw_source(source: Path | str, *, format: RawFormat | None = None) -> Iterator[RawItem]:
+class SourceReader:
+    """The documents of one source, and how far into it reading has got: ``position`` is
+    in bytes of the file as it is on disk (compressed, for a gzip file)."""
+
+    def __init__(self, source: Path | str, *, format: InputFormat | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self.source = source
+        self.format = format
+        self.max_size = max_size
+        self._stream: Bounded | None = None
+
+    @property
+    def position(self) -> int:
+        return self._stream.position if self._stream is not None else 0
+
+    def __iter__(self) -> Iterator[Item]:
+        source = self.source
+        fmt = (self.format or InputFormat.SUMMARY) if source == STDIN else (self.format or InputFormat.guess(Path(source)))
+        if fmt is None:
+            known = ", ".join(ext for f in InputFormat for ext in f.extensions)
+            yield InputError(str(source), None, f"unknown input format (known extensions: {known}); name it with --format")
+            return
+        yield from _read(source, _READERS[fmt][1], self.max_size, self._opened)
+
+    def _opened(self, stream: Bounded) -> None:
+        self._stream = stream
+
+
+def read_raw_source(
+    source: Path | str, *, format: RawFormat | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> Iterator[RawItem]:
     """Yield the raw texts of one file (or of standard input for ``-``, one text unless
-    ``format`` says otherwise)."""
+    ``format`` says otherwise), none of them past ``max_size`` bytes decompressed."""
     fmt = (format or RawFormat.TEXT) if source == STDIN else (format or RawFormat.guess(Path(source)))
     if fmt is None:
         known = ", ".join(ext for f in RawFormat for ext in f.extensions)
         yield InputError(str(source), None, f"unknown format of raw texts (known extensions: {known}); name the format to read it as")
         return
-    yield from _read(source, _RAW_READERS[fmt][1])
+    yield from _read(source, _RAW_READERS[fmt][1], max_size)
 
 
-def read_documents(paths: Iterable[str | Path], *, format: InputFormat | None = None) -> Iterator[Item]:
+def read_documents(
+    paths: Iterable[str | Path], *, format: InputFormat | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> Iterator[Item]:
     """Yield the documents of every file and folder in ``paths``."""
     for source in find_sources(paths, format=format):
-        yield from read_source(source, format=format)
+        yield from read_source(source, format=format, max_size=max_size)
 
 
-def read_raw_texts(paths: Iterable[str | Path], *, format: RawFormat | None = None) -> Iterator[RawItem]:
+def read_raw_texts(
+    paths: Iterable[str | Path], *, format: RawFormat | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> Iterator[RawItem]:
     """Yield the raw texts of every file and folder in ``paths``."""
     for source in find_raw_sources(paths, format=format):
-        yield from read_raw_source(source, format=format)
+        yield from read_raw_source(source, format=format, max_size=max_size)
 
 
 def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extensions: str) -> list[Path | str]:
@@ -189,36 +227,42 @@ def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extension
     return found
 
 
-def _read(source: Path | str, reader: Callable[..., Iterator[R]]) -> Iterator[R | InputError]:
-    if source == STDIN:
-        data = sys.stdin.buffer.read()
-        if data.startswith(_GZIP_MAGIC):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as exc:
-                yield InputError("<stdin>", None, f"cannot read standard input: {_reason(exc)}")
-                return
-        yield from reader(io.BytesIO(data), source="<stdin>", name=STDIN_NAME, path=None)
-        return
+def _read(
+    source: Path | str,
+    reader: Callable[..., Iterator[R]],
+    max_size: int,
+    opened: Callable[[Bounded], None] | None = None,
+) -> Iterator[R | InputError]:
+    """What ``reader`` makes of one source, through a stream that holds no document past
+    ``max_size``; ``opened`` is handed that stream."""
+    stdin = source == STDIN
     path = Path(source)
+    name = "<stdin>" if stdin else str(path)
     try:
         with ExitStack() as stack:
-            stream = _open(path, stack)
-            yield from reader(stream, source=str(path), name=plain_name(path), path=path)
+            raw = _peekable(sys.stdin.buffer) if stdin else stack.enter_context(path.open("rb"))
+            stream = Bounded(_unpacked(raw, stack), max_size, raw)
+            if opened is not None:
+                opened(stream)
+            yield from reader(stream, source=name, name=STDIN_NAME if stdin else plain_name(path), path=None if stdin else path)
+    except TooLarge as exc:
+        yield DocumentTooLarge(name, None, exc.message)
     except (OSError, EOFError, zlib.error) as exc:
-        yield InputError(str(path), None, f"cannot read the file: {_reason(exc)}")
+        yield InputError(name, None, f"cannot read {'standard input' if stdin else 'the file'}: {_reason(exc)}")
     except Exception as exc:  # a reader's own failure costs its file, never the whole run
-        yield InputError(str(path), None, f"graphbuild could not read the file ({type(exc).__name__}: {exc}); please report this")
+        yield InputError(name, None, f"graphbuild could not read the file ({type(exc).__name__}: {exc}); please report this")
 
 
-def _open(path: Path, stack: ExitStack) -> BinaryIO:
-    stream: BinaryIO = stack.enter_context(path.open("rb"))
-    if stream.read(2) == _GZIP_MAGIC:
-        stream.seek(0)
-        # A GzipFile reads like any binary stream; typeshed does not call it a BinaryIO.
-        return cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb")))
-    stream.seek(0)
-    return stream
+def _peekable(raw: BinaryIO) -> io.BufferedReader:
+    # A pipe, or a test's BytesIO: gzip is recognised by peeking at its first bytes.
+    return raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
+
+
+def _unpacked(raw: io.BufferedReader, stack: ExitStack) -> BinaryIO:
+    """``raw``, or what it unpacks to when it starts with gzip's magic bytes."""
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        return cast(BinaryIO, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")))
+    return cast(BinaryIO, raw)
 
 
 def _reason(exc: BaseException) -> str:

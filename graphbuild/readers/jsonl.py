@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from graphbuild.errors import InputError
+from graphbuild.errors import DocumentTooLarge, InputError
 from graphbuild.model.records import Document, Link, Skipped
 from graphbuild.readers.repair import Stated, confidence_value, iri_problem, settle, span_values, text_problem
+from graphbuild.readers.text import Bounded, too_large
 
 EXTENSIONS = (".jsonl", ".ndjson")
 # Python's JSON reader recurses once per level of [ and {: a line of 100,000 [ is refused, not a crash.
@@ -40,7 +41,13 @@ def json_lines(stream: BinaryIO, *, source: str) -> Iterator[tuple[int, object] 
     """``(line, value)`` for every line that holds JSON, an error for every line that does
     not, and ``Skipped`` for a source with no line at all."""
     seen = False
-    for number, raw in enumerate(stream, start=1):
+    lines = stream.lines() if isinstance(stream, Bounded) else iter(stream)
+    for number, raw in enumerate(lines, start=1):
+        if raw is None:
+            assert isinstance(stream, Bounded)
+            yield DocumentTooLarge(source, number, too_large(stream.limit))
+            seen = True
+            continue
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         try:
