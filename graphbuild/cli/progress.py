@@ -5,7 +5,17 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
@@ -17,6 +27,8 @@ class _Rate(ProgressColumn):
     """How many of the stage's things per second (``12.5 documents/s``)."""
 
     def render(self, task: Task) -> Text:
+        if task.fields.get("bytes"):
+            return TransferSpeedColumn().render(task)
         speed = task.finished_speed or task.speed
         return Text("" if speed is None else f"{speed:,.1f} {task.fields.get('stage', '')}/s")
 
@@ -35,7 +47,7 @@ class ProgressBars:
         self._bars = RichProgress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            _Count(),
             _Rate(),
             TimeRemainingColumn(),
             console=err,
@@ -56,5 +68,24 @@ class ProgressBars:
     def _advance(self, stage: str, done: int, total: int | None) -> None:
         task = self._tasks.get(stage)
         if task is None:
-            task = self._tasks[stage] = self._bars.add_task(f"{self.command}: {stage}", total=total, stage=stage)
+            label = _LABELS.get(stage, stage)
+            task = self._tasks[stage] = self._bars.add_task(
+                f"{self.command}: {label}", total=total, stage=stage, bytes=stage == "bytes"
+            )
         self._bars.update(task, completed=done, total=total)
+
+
+# Stages whose name is not the words to show.
+_LABELS = {"bytes": "input read"}
+
+
+class _Count(ProgressColumn):
+    """``1,234/5,678`` for things counted, ``12.3/45.6 MB`` for bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._things = MofNCompleteColumn()
+        self._bytes = DownloadColumn()
+
+    def render(self, task: Task) -> Text:
+        return (self._bytes if task.fields.get("bytes") else self._things).render(task)

@@ -15,7 +15,7 @@ from graphbuild.model.quads import DocumentQuads, provenance_nquads, run_iri, ru
 from graphbuild.model.records import Skipped
 from graphbuild.model.vocab import DEFAULT_BASE
 from graphbuild.output.parts import PartWriter
-from graphbuild.pipeline.prepare import FilesDone, Prepared, RunReport, prepared, source_of
+from graphbuild.pipeline.prepare import Advance, Prepared, RunReport, prepared
 from graphbuild.progress import Progress
 from graphbuild.readers import DEFAULT_MAX_SIZE, InputFormat, find_sources
 from graphbuild.store.figures import Totals
@@ -71,13 +71,13 @@ def convert(
 
     Reading and quad building run in two other processes, on alternate runs of sources,
     while this one writes; the files are the same as with one. ``progress`` counts the
-    input files done (stage ``"files"``).
+    documents written, as for ingest (``pipeline.prepare.Advance``).
     """
     started = datetime.now(timezone.utc)
     run = run_iri(started)
     report = ConvertReport(output=str(output))
     sources = find_sources(paths, format=format)
-    files_done = FilesDone(progress, len(sources))
+    advance = Advance(progress, sources, format)
     totals = Totals()
     encode = partial(_encoded, run=run, started=started, min_confidence=min_confidence, count=split is not None)
     with PartWriter(output, split=split, gzip=gzip) as writer:
@@ -97,12 +97,13 @@ def convert(
                 report.written += 1
                 report.count_prepared(item.prepared)
                 totals.add(item.prepared.shares)
-                files_done.saw(item.prepared.source)
+                advance.finished(1, advance.position(item.prepared))
             elif isinstance(item, (InputError, Skipped)):
                 report.count_problem(item)
-                files_done.saw(source_of(item))
+                advance.finished(1, advance.position(item))
         # The per-resource figures ingest would keep, so a store bulk-loaded from these files answers top-entities.
         writer.write(totals.nquads())
+    advance.end()
     report.files = writer.paths
     return report
 

@@ -10,7 +10,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +25,7 @@ from graphbuild.errors import InputError
 from graphbuild.model.quads import provenance_nquads, run_iri, run_nquads, source_iri
 from graphbuild.model.records import Repair, RepairKind
 from graphbuild.model.vocab import DEFAULT_BASE, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
-from graphbuild.pipeline.prepare import FilesDone, Prepared, PreparedItem, RunReport, prepared, source_of
+from graphbuild.pipeline.prepare import Advance, Prepared, PreparedItem, RunReport, prepared
 from graphbuild.progress import Progress
 from graphbuild.readers import DEFAULT_MAX_SIZE, InputFormat, find_sources
 from graphbuild.store.figures import FiguresKeeper, stored_shares
@@ -91,25 +91,31 @@ def ingest(
     A document larger than ``max_size`` bytes decompressed is an error of its own (for
     formats read whole, the file is the unit; for JSON Lines, the line).
 
-    ``progress`` counts the input files done (stage ``"files"``).
+    ``progress`` counts the documents written (stage ``"documents"``), and where their
+    number is not known ahead, the input read for them (stage ``"bytes"``): see
+    ``pipeline.prepare.Advance``.
     """
     sources = find_sources(paths, format=format)
     items = prepared(
         sources, format=format, base=base, min_confidence=min_confidence, max_size=max_size, parallel=parallel
     )
     report = IngestReport(min_confidence=min_confidence)
-    return write_prepared(_files_counted(items, FilesDone(progress, len(sources))), store=store, report=report)
+    return write_prepared(items, store=store, report=report, advance=Advance(progress, sources, format))
 
 
-def write_prepared(items: Iterable[PreparedItem], *, store: Store, report: IngestReport) -> IngestReport:
+def write_prepared(
+    items: Iterable[PreparedItem], *, store: Store, report: IngestReport, advance: Advance | None = None
+) -> IngestReport:
     """Write prepared documents into ``store`` as ingest does, counting into ``report``:
-    each new, changed or unchanged document and each problem, the figures kept current.
+    each new, changed or unchanged document and each problem, the figures kept current;
+    ``advance`` reports the documents as they are written (``pipeline.prepare.Advance``).
 
     Should ``items`` stop with an error (Ctrl-C, a preparing process that died, a linker
     that is not there), the documents taken so far are first written whole, with their
     metadata and figures; the error goes on from there.
     """
-    writer = _Writer(store, report)
+    advance = advance or Advance(None, [])
+    writer = _Writer(store, report, advance)
     iterator = iter(items)
     try:
         while True:
@@ -122,15 +128,10 @@ def write_prepared(items: Iterable[PreparedItem], *, store: Store, report: Inges
                 raise
             writer.take(item)
         writer.finish()
+        advance.end()
     finally:
         writer.loads.close()
     return report
-
-
-def _files_counted(items: Iterable[PreparedItem], files_done: FilesDone) -> Iterator[PreparedItem]:
-    for item in items:
-        yield item
-        files_done.saw(source_of(item))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -138,14 +139,18 @@ class _Batch:
     future: Future[object]
     names: set[str]
     metadata: str
+    # Its documents, and where in the input the last of them ends (for progress).
+    documents: int = 0
+    position: int = 0
 
 
 class _Writer:
     """Decides per document between skip, add and replace, and batches the adds."""
 
-    def __init__(self, store: Store, report: IngestReport) -> None:
+    def __init__(self, store: Store, report: IngestReport, advance: Advance) -> None:
         self.store = store
         self.report = report
+        self.advance = advance
         self.started = datetime.now(timezone.utc)
         self.run = run_iri(self.started)
         self.min_confidence = report.min_confidence
@@ -162,14 +167,27 @@ class _Writer:
         self._pending: set[str] = set()
         self._batches: list[_Batch] = []
         self._chars = 0
+        # Where the batch being gathered ends in the input, and batches not yet counted done.
+        self._position = 0
+        self._uncounted: list[_Batch] = []
 
     def take(self, item: PreparedItem) -> None:
-        if isinstance(item, Prepared):
-            self._write(item)
-        else:
+        self._count_loaded()
+        position = self.advance.position(item)
+        if not isinstance(item, Prepared):
             self.report.count_problem(item)
+            self.advance.finished(1, position)
+        elif not self._write(item, position):
+            self.advance.finished(1, position)
 
-    def _write(self, item: Prepared) -> None:
+    def _count_loaded(self) -> None:
+        """Count the documents of batches loaded so far, in order, as written."""
+        while self._uncounted and self._uncounted[0].future.done():
+            batch = self._uncounted.pop(0)
+            self.advance.finished(batch.documents, batch.position)
+
+    def _write(self, item: Prepared, position: int) -> bool:
+        """Store, replace or skip one document; whether it waits in a batch to be loaded."""
         graph = item.graph
         name = NamedNode(graph.iri)
         if graph.iri in self._pending or any(graph.iri in batch.names for batch in self._batches):
@@ -179,14 +197,14 @@ class _Writer:
         stored = self.store.content_hash(name) if asked else None
         made = metadata_record(self.store, name) if stored is not None else {}
         if stored is not None and self._read_twice(item, made, stored):
-            return
+            return False
         self.report.repairs.extend(item.repairs)
         self.report.dropped += item.dropped
         # An annotated document comes here only when its text or settings changed: even
         # with the same links, its record of how they were made is new.
         if stored == graph.content_hash and item.annotation is None:
             self.report.unchanged += 1
-            return
+            return False
         metadata = self._provenance(item)
         # A graph without metadata is what a crashed bulk load leaves: replace it too.
         self.figures.add(item.shares)
@@ -205,11 +223,14 @@ class _Writer:
             self._pending.add(graph.iri)
             self._written.add(hash(graph.iri))
             self._chars += len(graph.nquads)
+            self._position = position
             self.report.loaded += 1
         self.report.mentions += graph.mentions
         self.report.unplaced += graph.unplaced
+        batched = stored is None and graph.iri in self._pending
         if self._chars >= _BATCH_CHARS:
             self.flush()
+        return batched
 
     def _read_twice(self, item: Prepared, made: dict[str, str], stored: str) -> bool:
         """Whether this run stored the document already (the same abstract under two
@@ -248,12 +269,16 @@ class _Writer:
                 batch.future.result()  # a failed load raises here, before its metadata goes in
             text = "".join(self._documents) + "".join(batch.metadata for batch in loaded)
             future = self.loads.submit(partial(self.store.bulk_add, text))
-            self._batches = [b for b in self._batches if b not in loaded] + [_Batch(future, self._pending, "".join(self._metadata))]
+            batch = _Batch(future, self._pending, "".join(self._metadata), len(self._documents), self._position)
+            self._batches = [b for b in self._batches if b not in loaded] + [batch]
+            self._uncounted.append(batch)
+            self._count_loaded()
         self._documents, self._metadata, self._pending, self._chars = [], [], set(), 0
 
     def settle(self) -> None:
         """Return once every batch is in the store with its metadata."""
         self.loads.wait()
+        self._count_loaded()
         metadata = "".join(batch.metadata for batch in self._batches)
         if metadata:
             self.store.bulk_add(metadata)

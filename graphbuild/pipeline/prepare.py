@@ -7,7 +7,7 @@ them, and the outcomes come back in reading order whatever their number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -19,11 +19,11 @@ from graphbuild.model.records import Annotation, Document, Repair, Skipped
 from graphbuild.model.vocab import DEFAULT_BASE
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.progress import Progress
-from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, find_sources, read_source
+from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, SourceReader, find_sources
 from graphbuild.store.figures import ResourceShare, shares
 from graphbuild.workers.processes import in_order, runs_of_files
 
-__all__ = ["FilesDone", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
+__all__ = ["Advance", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
 
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
@@ -88,6 +88,8 @@ class Prepared:
     shares: tuple[ResourceShare, ...] = ()
     # How its links were made, when graphbuild asked a linker for them (pipeline.annotate).
     annotation: Annotation | None = None
+    # How far into its source (bytes on disk) reading had got once it was read.
+    read_to: int = 0
 
 
 PreparedItem = Prepared | InputError | Skipped
@@ -98,20 +100,56 @@ def source_of(item: PreparedItem) -> str:
     return item.path if isinstance(item, InputError) else item.source
 
 
-class FilesDone:
-    """Turns the outcomes of a run, in reading order, into ``progress("files", done, total)``
-    calls, one per input file finished."""
+class Advance:
+    """Turns the documents of a run, as they are finished (written, or found unchanged or
+    bad), into progress calls.
 
-    def __init__(self, progress: Progress | None, total: int) -> None:
+    ``progress("documents", done, total)``: ``total`` is known where every source is one
+    document (the summary format), else None; then ``progress("bytes", read, size)`` too,
+    the input read for the documents finished out of all of it (compressed, as on disk),
+    which gives one big file its bar.
+    """
+
+    def __init__(self, progress: Progress | None, sources: Sequence[Path | str], format: InputFormat | None = None) -> None:
         self._progress = progress
-        self._total = total
-        self._done = 0
-        self._last: str | None = None
+        one_each = all(
+            source != STDIN and (format or InputFormat.guess(Path(source))) is InputFormat.SUMMARY for source in sources
+        )
+        self.total = len(sources) if one_each else None
+        self._starts: dict[str, int] = {}
+        size = 0
+        for source in sources:
+            self._starts[str(source)] = size
+            size += _size(source)
+        self.size = None if self.total is not None or STDIN in sources else size
+        self.done = 0
+        self.read = 0
 
-    def saw(self, source: str) -> None:
-        if self._progress is not None and source != self._last:
-            self._done, self._last = self._done + 1, source
-            self._progress("files", self._done, self._total)
+    def position(self, item: PreparedItem) -> int:
+        """Where in the whole input ``item`` ends (its source's start where unknown)."""
+        start = self._starts.get(source_of(item), self.read)
+        return start + item.read_to if isinstance(item, Prepared) else start
+
+    def finished(self, count: int, position: int) -> None:
+        """``count`` more documents finished, the last of them ending at ``position``."""
+        self.done += count
+        self.read = max(self.read, position)
+        if self._progress is None:
+            return
+        self._progress("documents", self.done, self.total)
+        if self.size is not None:
+            self._progress("bytes", min(self.read, self.size), self.size)
+
+    def end(self) -> None:
+        """The run is over: the bars end full."""
+        self.finished(0, self.size or 0)
+
+
+def _size(source: Path | str) -> int:
+    try:
+        return Path(source).stat().st_size if source != STDIN else 0
+    except OSError:
+        return 0
 
 
 def prepared(
@@ -164,16 +202,24 @@ def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[Prepar
     ``sources`` are files (or ``-``) as ``find_sources`` lists them.
     """
     for source in sources:
-        for item in read_source(source, format=options.format, max_size=options.max_size):
+        reader = SourceReader(source, format=options.format, max_size=options.max_size)
+        for item in reader:
             if not isinstance(item, Document):
                 yield item
                 continue
-            done = prepare_document(item, base=options.base, min_confidence=options.min_confidence)
+            done = prepare_document(
+                item, base=options.base, min_confidence=options.min_confidence, read_to=reader.position
+            )
             yield done if options.then is None or not isinstance(done, Prepared) else options.then(done)
 
 
 def prepare_document(
-    doc: Document, *, base: str = DEFAULT_BASE, min_confidence: float | None = None, annotation: Annotation | None = None
+    doc: Document,
+    *,
+    base: str = DEFAULT_BASE,
+    min_confidence: float | None = None,
+    annotation: Annotation | None = None,
+    read_to: int = 0,
 ) -> Prepared | InputError:
     """One document read: its links below ``min_confidence`` left out, the rest placed,
     and its graph built; an error when a link's IRI cannot be written."""
@@ -186,7 +232,7 @@ def prepare_document(
     except ValueError as exc:
         return InputError(doc.source, None, f"document {doc.id!r}: {exc}")
     dropped = len(doc.links) - len(links)
-    return Prepared(doc.id, doc.source, graph, doc.repairs, dropped, shares(placed), annotation)
+    return Prepared(doc.id, doc.source, graph, doc.repairs, dropped, shares(placed), annotation, read_to)
 
 
 def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[PreparedItem]:

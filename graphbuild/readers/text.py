@@ -45,6 +45,7 @@ class Bounded:
         self._stream = stream
         self.limit = limit
         self._raw = raw
+        self._position = 0
 
     def read(self, size: int = -1) -> bytes:
         if size >= 0:
@@ -70,9 +71,10 @@ class Bounded:
     @property
     def position(self) -> int:
         try:
-            return self._raw.tell()
-        except (OSError, ValueError):
-            return 0
+            self._position = self._raw.tell()
+        except (OSError, ValueError):  # closed: where it ended; a pipe: unknown
+            pass
+        return self._position
 
 
 def too_large(limit: int) -> str:
