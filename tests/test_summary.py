@@ -161,6 +161,7 @@ def test_runon_surface_form():
         ("4-" + " " * 18 + "0.5" + XSD_DOUBLE + " " + DBR + "X", "4-", 0.5),
         ("a" * 30 + "10.5" + XSD_DOUBLE + " " + DBR + "X", "a" * 30 + "1", 0.5),
         ("a" * 29 + "-0.5" + XSD_DOUBLE + " " + DBR + "X", "a" * 29 + "-", 0.5),
+        ("0" * 21 + "1.0" + XSD_DOUBLE + " " + DBR + "X", "0" * 21, 1.0),
         ("Web 1.00.95" + XSD_DOUBLE + " " + DBR + "Web_1.0", "Web 1.0", 0.95),
         ("Web 2.01.0" + XSD_DOUBLE + " " + DBR + "Web_2.0", "Web 2.0", 1.0),
         ("St. 1.0.5" + XSD_DOUBLE + " " + DBR + "X", "St. 1.", 0.5),

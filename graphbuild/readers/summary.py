@@ -111,7 +111,7 @@ def _split(head: str, column: int) -> tuple[str, str] | None:
     # column, never past it; beyond it, only a run of spaces is taken for padding (one
     # space there is more likely inside the surface form, "coronavirus 2").
     padding = len(head[:start]) - len(head[:start].rstrip())
-    if (start == 0 or padding) and (start <= column or padding > 1) and _is_number(head[start:]):
+    if padding and (start <= column or padding > 1) and _is_number(head[start:]):
         return head[:start], head[start:]
     # The surface form runs into the number: the leftmost reading as a confidence.
     for begin in starts:
