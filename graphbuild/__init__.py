@@ -35,6 +35,7 @@ from graphbuild.pipeline.annotate import AnnotateReport, annotate
 from graphbuild.pipeline.convert import ConvertReport, convert
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import IngestReport, ingest
+from graphbuild.pipeline.load import LoadReport, load
 from graphbuild.progress import Progress
 from graphbuild.query.canned import CannedQuery, list_queries, load_query
 from graphbuild.query.canned import run as run_query
@@ -66,6 +67,7 @@ __all__ = [
     "InputError",
     "InputFormat",
     "Link",
+    "LoadReport",
     "ParameterError",
     "Progress",
     "QueryError",
@@ -95,6 +97,7 @@ __all__ = [
     "export_parts",
     "ingest",
     "list_queries",
+    "load",
     "load_query",
     "open_store",
     "read_documents",

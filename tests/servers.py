@@ -8,6 +8,13 @@
   the bulk loader through ``isql-vt``). Missing binaries skip the test with the reason.
 - Fixtures ``oxigraph_server`` and ``virtuoso_server``: one of each per session, empty;
   tests load what they need into graphs of their own.
+- ``start_dask(folder, workers=2)``: a real ``dask scheduler`` and ``dask worker`` processes
+  (the ``dask`` command beside this Python) on free 127.0.0.1 ports, one thread each, no
+  dashboard; yields a ``DaskCluster`` (``address``, ``workers``: their processes) once every
+  worker has joined, and stops them all after. Fixture ``dask_cluster``: one per module.
+- Fixture ``s3_server``: moto's S3-compatible server (``ThreadedMotoServer``) on a free
+  127.0.0.1 port, with the environment set (``AWS_ENDPOINT_URL``, test credentials) so
+  that fsspec's ``s3://`` here and in child processes talks to it; stopped after the test.
 - ``FaultServer``: a tiny HTTP server on 127.0.0.1 that plays a script of misbehaviours
   (``Reply``, ``Hang``, ``Trickle``, ``Partial``, ``Close``) and then passes requests on to
   a real upstream endpoint, recording every request. Fixture ``fault_server`` makes them.
@@ -281,6 +288,112 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
     """One empty Virtuoso for the session (its default graph is the union of all graphs)."""
     with start_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
         yield server
+
+
+@dataclass
+class DaskCluster:
+    """A running scheduler and its workers (each its own process, with no nanny: killing
+    one loses it, as a machine lost would)."""
+
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen]
+    folder: Path
+
+    def joined(self) -> int:
+        """How many workers the scheduler knows now."""
+        from distributed import Client
+
+        with Client(self.address, timeout=10) as client:
+            return len(client.scheduler_info(n_workers=-1)["workers"])
+
+
+def _dask_binary() -> str:
+    beside = Path(sys.executable).with_name("dask")
+    if beside.exists():
+        return str(beside)
+    return _require("dask", "pip install 'dask[distributed]' (the test extras have it)")
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection((_HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def start_dask(folder: Path, *, workers: int = 2, timeout: float = 60) -> Iterator[DaskCluster]:
+    """``dask scheduler`` and ``workers`` × ``dask worker`` on 127.0.0.1, logs in ``folder``."""
+    binary = _dask_binary()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    address = f"tcp://{_HOST}:{port}"
+    started: list[subprocess.Popen] = []
+
+    def launch(command: list[str], log: Path) -> subprocess.Popen:
+        with open(log, "wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder)
+        started.append(process)
+        return process
+
+    try:
+        scheduler = launch(
+            [binary, "scheduler", "--host", _HOST, "--port", str(port), "--no-dashboard", "--no-show"], folder / "scheduler.log"
+        )
+        _wait_until(lambda: _listening(port), scheduler, "dask scheduler", timeout, folder / "scheduler.log")
+        processes = [
+            launch(
+                [binary, "worker", address, "--host", _HOST, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                 "--name", f"worker-{n}", "--local-directory", str(folder / f"worker-{n}")],
+                folder / f"worker-{n}.log",
+            )
+            for n in range(workers)
+        ]
+        cluster = DaskCluster(address, scheduler, processes, folder)
+        _wait_until(lambda: cluster.joined() >= workers, scheduler, "dask workers", timeout, folder / "scheduler.log")
+        yield cluster
+    finally:
+        for process in reversed(started):
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    """A scheduler and two single-threaded workers on 127.0.0.1, for a module's tests."""
+    with start_dask(tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    filesystem: object  # an s3fs.S3FileSystem pointed at the server
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
+    """An empty S3-compatible server (moto) on 127.0.0.1, for one test."""
+    moto_server = pytest.importorskip("moto.server", reason="pip install 'moto[server]' (the test extras have it)")
+    s3fs = pytest.importorskip("s3fs", reason="pip install s3fs (the test extras have it)")
+    port = free_port()
+    server = moto_server.ThreadedMotoServer(ip_address=_HOST, port=port, verbose=False)
+    server.start()
+    endpoint = f"http://{_HOST}:{port}"
+    # Moto keeps its buckets in the process, from one server to the next: start empty.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        yield S3Server(endpoint, s3fs.S3FileSystem())
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
 
 
 # --- a server that misbehaves on purpose ---------------------------------------------------

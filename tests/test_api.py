@@ -15,6 +15,7 @@ COMMAND_VERBS = {
     "annotate": (build, "annotate_texts", "annotate"),
     "convert": (build, "convert_documents", "convert"),
     "delete": (build, "delete_documents", "delete"),
+    "load": (build, "load_parts", "load"),
     "export": (read, "export_store", "export"),
     "export --split": (read, "export_parts", "export_parts"),
     "query": (read, "run", "run_query"),
@@ -49,8 +50,8 @@ def test_lazy_verbs_are_the_packages_functions() -> None:
 
 
 def test_import_is_light() -> None:
-    # pyshacl, plotly and jinja2 load only with validate and report.
-    code = "import sys, graphbuild; print(sorted(m for m in ('pyshacl', 'plotly', 'jinja2') if m in sys.modules))"
+    # pyshacl, plotly and jinja2 load only with validate and report; Dask and fsspec only for a cluster or a URL.
+    code = "import sys, graphbuild; print(sorted(m for m in ('pyshacl', 'plotly', 'jinja2', 'distributed', 'fsspec') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -25,9 +25,11 @@ from graphbuild.pipeline.annotate import annotate as annotate_texts
 from graphbuild.pipeline.convert import convert as convert_documents
 from graphbuild.pipeline.delete import delete as delete_documents
 from graphbuild.pipeline.ingest import ingest as ingest_documents
+from graphbuild.pipeline.load import load as load_parts
 from graphbuild.readers import InputFormat, RawFormat, find_sources
 from graphbuild.spotlight.client import DEFAULT_MAX_CHARS, DEFAULT_POLICY, REMOTE_RATE, SpotlightSettings
 from graphbuild.store import optimize as optimize_store
+from graphbuild.store.embedded import STORE_ENV, EmbeddedStore
 from graphbuild.store.remote import NOT_OPTIMIZED, is_url
 from graphbuild.text import parse_size, plural
 
@@ -45,6 +47,10 @@ MaxSizeOption = Annotated[
     ),
 ]
 DEFAULT_MAX_SIZE_TEXT = "128M"
+MinConfidenceOption = Annotated[
+    Optional[float],
+    typer.Option("--min-confidence", min=0.0, max=1.0, help="Keep only links at or above this confidence (links with none stay)."),
+]
 # New documents from which ingest suggests `graphbuild optimize`: a store fresh from a
 # 100k-document load answered per-entity queries up to 3x slower than once compacted.
 OPTIMIZE_TIP_FROM = 10_000
@@ -58,12 +64,7 @@ def ingest(
     format: FormatOption = None,
     base: BaseOption = DEFAULT_BASE,
     quiet: QuietOption = False,
-    min_confidence: Annotated[
-        Optional[float],
-        typer.Option(
-            "--min-confidence", min=0.0, max=1.0, help="Keep only links at or above this confidence (links with none stay)."
-        ),
-    ] = None,
+    min_confidence: MinConfidenceOption = None,
     max_document_size: MaxSizeOption = DEFAULT_MAX_SIZE_TEXT,
 ) -> None:
     """Load documents into the store: one named graph each, replaced when changed."""
@@ -167,20 +168,35 @@ def annotate(
 @app.command()
 @errors_to_exit
 def convert(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders (walked recursively), as for ingest.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the N-Quads files.")],
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (walked recursively), local or fsspec URLs (s3://…).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Folder for the part files: a path or an fsspec URL (s3://…).")],
     format: FormatOption = None,
-    split: Annotated[Optional[int], typer.Option("--split", min=1, help="Start a new file after about N quads.")] = None,
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes here, or of --scheduler local (default: the machine's cores).")
+    ] = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", help="Run on the Dask scheduler at tcp://HOST:PORT, or 'local' for a LocalCluster of --jobs workers."),
+    ] = None,
+    split: Annotated[Optional[int], typer.Option("--split", min=1, help="Cut each part into files of about N quads.")] = None,
     gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the files.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Remove the part files of another run from --output first (else refused).")
+    ] = False,
     base: BaseOption = DEFAULT_BASE,
+    min_confidence: MinConfidenceOption = None,
     quiet: QuietOption = False,
     max_document_size: MaxSizeOption = DEFAULT_MAX_SIZE_TEXT,
 ) -> None:
-    """Write documents straight to N-Quads files, with no store (for other stores' bulk loaders)."""
+    """Write documents straight to N-Quads part files, with no store, for bulk loaders:
+    one part per partition of the sorted inputs, the per-resource figures as a part of
+    their own, and a manifest (_SUCCESS.json) last. A rerun into the same folder redoes
+    only the missing parts."""
     max_size = _size(max_document_size)
     with ProgressBars("convert", quiet=quiet) as progress:
         report = convert_documents(
-            paths, output=output, format=format, base=base, max_size=max_size, split=split, gzip=gzip, progress=progress
+            paths, output=output, format=format, base=base, min_confidence=min_confidence, split=split, gzip=gzip,
+            max_size=max_size, jobs=jobs, scheduler=scheduler, overwrite=overwrite, progress=progress,
         )
     print_problems(report, quiet)
     typer.echo(report.summary())
@@ -193,6 +209,28 @@ def _size(text: str) -> int:
         return parse_size(text)
     except ValueError:
         raise GraphbuildError(f"--max-document-size {text!r}: expected a size such as 128M, 1G or 500000") from None
+
+
+@app.command()
+@errors_to_exit
+def load(
+    parts: Annotated[
+        list[str], typer.Argument(help="Folders written by convert or export --split (checked against their manifest), or part files.")
+    ],
+    store: Annotated[
+        Path, typer.Option("--store", envvar=STORE_ENV, help=f"Folder of a new on-disk Oxigraph store (also ${STORE_ENV}).")
+    ] = Path(DEFAULT_STORE_TEXT),
+    no_checksums: Annotated[
+        bool, typer.Option("--no-checksums", help="Check the parts' sizes against the manifest, but not their SHA-256.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Bulk-load N-Quads part files into a new embedded store, at the speed of Oxigraph's bulk loader."""
+    if is_url(str(store)):
+        raise StoreError("load fills an embedded store (a folder); a SPARQL server has its own bulk loader (see docs/scaling.md)")
+    with EmbeddedStore.open(store) as graph_store, ProgressBars("load", quiet=quiet) as progress:
+        report = load_parts(parts, store=graph_store, checksums=not no_checksums, progress=progress)
+    typer.echo(report.summary())
 
 
 @app.command()

@@ -136,6 +136,9 @@ def export(
         typer.Option("--split", min=1, help="N-Quads files of about N quads each in the folder --output (for bulk loaders)."),
     ] = None,
     gzip: Annotated[bool, typer.Option("--gzip", help="Gzip the --split files (or write one .nq.gz file per part).")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="With --split: remove the part files of another run from --output first (else refused).")
+    ] = False,
 ) -> None:
     """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
     fmt = format or (ExportFormat.guess(output) if output else None) or ExportFormat.TURTLE
@@ -146,8 +149,8 @@ def export(
                 "use them with --format nquads --output DIR and without --document"
             )
         with open_cli_store(store, read_only=True) as graph_store:
-            paths = export_parts(graph_store, output, split=split, gzip=gzip)
-        typer.echo(f"wrote {plural(len(paths), 'file')} to {output}", err=True)
+            manifest = export_parts(graph_store, output, split=split, gzip=gzip, overwrite=overwrite)
+        typer.echo(f"wrote {plural(len(manifest.parts), 'file')} to {output}", err=True)
         return
     with open_cli_store(store, read_only=True) as graph_store:
         if output is None:

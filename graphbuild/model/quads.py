@@ -21,6 +21,7 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad
 
 from graphbuild import __version__
+from graphbuild.files import is_remote
 from graphbuild.model.records import Annotation, Document, Link
 from graphbuild.model.vocab import (
     AMBIGUOUS_PLACEMENT,
@@ -275,8 +276,11 @@ def _link_lines(lines: list[str], node: str, link: Link, end: str, annotator: st
 
 
 def source_iri(source: str) -> str | None:
-    """What ``prov:wasDerivedFrom`` records for a source: its file URI (none for standard input)."""
-    return _file_uri(source) if source and not source.startswith("<") else None
+    """What ``prov:wasDerivedFrom`` records for a source: its file URI, or its fsspec URL
+    (``s3://…``) as it is (none for standard input)."""
+    if not source or source.startswith("<"):
+        return None
+    return quote(source, safe=":/@!$&'()*+,;=~%") if is_remote(source) else _file_uri(source)
 
 
 def _file_uri(source: str) -> str:

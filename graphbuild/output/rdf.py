@@ -13,8 +13,11 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
 
 from graphbuild.errors import GraphbuildError
+from graphbuild.files import Folder, written_whole
 from graphbuild.model.vocab import (
     DCTERMS_IDENTIFIER,
+    ENRICHMENT_GRAPH,
+    FIGURES_GRAPH,
     ITS_TA_ANNOTATORS_REF,
     ITS_TA_CLASS_REF,
     ITS_TA_CONFIDENCE,
@@ -30,6 +33,7 @@ from graphbuild.model.vocab import (
     RDF_TYPE,
     SCHEMA_MENTIONS,
 )
+from graphbuild.output.manifest import Manifest, clear_parts, parts_in, refuse_other_parts, write_manifest
 from graphbuild.output.parts import PartWriter
 from graphbuild.store.protocol import Store, lexical
 
@@ -56,6 +60,7 @@ _PREDICATE_ORDER = {
         ]
     )
 }
+_NOT_DOCUMENTS = (METADATA_GRAPH, FIGURES_GRAPH)
 _FRAGMENT = re.compile(r"#(?:char=(\d+),(\d+)|annotation-(\d+))$")
 
 
@@ -97,10 +102,18 @@ def export(
 ) -> None:
     """Write the whole store, or one document's graph and its metadata, to ``output``.
 
-    Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them.
+    Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them. A
+    file is written under a temporary name and takes its own once whole.
     """
+    if isinstance(output, Path):
+        with written_whole(output) as temporary:
+            _export(store, str(temporary), format=format, document=document)
+    else:
+        _export(store, output, format=format, document=document)
+
+
+def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None) -> None:
     rdf = format.rdf_format
-    target = str(output) if isinstance(output, Path) else output
     if document is None and format is ExportFormat.NQUADS:
         # Line-based, nothing to arrange for a reader: the store's own dump is the fastest.
         store.dump(target, rdf)
@@ -112,14 +125,27 @@ def export(
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
 
 
-def export_parts(store: Store, folder: Path, *, split: int | None = None, gzip: bool = False) -> list[Path]:
-    """The whole store as N-Quads files for bulk loaders: parts of about ``split`` quads,
-    each written whole, so that a document graph never spans two files."""
-    with PartWriter(folder, split=split, gzip=gzip) as writer:
+def export_parts(
+    store: Store, folder: str | Path, *, split: int | None = None, gzip: bool = False, overwrite: bool = False
+) -> Manifest:
+    """The whole store as N-Quads part files for bulk loaders in ``folder`` (a path or an
+    fsspec URL), then their manifest: parts of about ``split`` quads, a document graph
+    never spanning two. A folder that holds the parts of another run is refused, or with
+    ``overwrite`` cleared first."""
+    target = Folder(folder)
+    found = parts_in(target)
+    if found and not overwrite:
+        refuse_other_parts(target, found)
+    clear_parts(target)
+    with PartWriter(target, split=split, gzip=gzip, numbered=True) as writer:
         for graph in store.graphs():
+            documents = 0 if graph in _NOT_DOCUMENTS or graph.value.startswith(ENRICHMENT_GRAPH.value) else 1
             for chunk in _batched(store.quads(graph), 10_000):
-                writer.write("".join(f"{quad} .\n" for quad in chunk))
-    return writer.paths
+                writer.write("".join(f"{quad} .\n" for quad in chunk), documents=documents)
+                documents = 0
+    manifest = Manifest(made_by="export", parts=tuple(writer.files))
+    write_manifest(target, manifest)
+    return manifest
 
 
 def _selected(store: Store, document: str | None) -> list[tuple[NamedNode, NamedNode | None]]:

@@ -23,7 +23,7 @@ from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, SourceReade
 from graphbuild.store.figures import ResourceShare, shares
 from graphbuild.workers.processes import in_order, runs_of_files
 
-__all__ = ["Advance", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
+__all__ = ["Advance", "Options", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
 
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
@@ -171,7 +171,7 @@ def prepared(
     one) turns each prepared document into what is yielded instead, in those processes.
     """
     paths = list(paths)
-    options = _Options(format=format, base=base, min_confidence=min_confidence, max_size=max_size, then=then)
+    options = Options(format=format, base=base, min_confidence=min_confidence, max_size=max_size, then=then)
     if parallel and _worth_a_process(paths):
         return _prepared_in_process(paths, options, processes=processes)
     return prepare(find_sources(paths, format=format), options)
@@ -188,7 +188,10 @@ def _worth_a_process(paths: list[str | Path]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Options:
+class Options:
+    """How documents are prepared: the input format (None: by extension), the base of
+    document IRIs, the minimum confidence of links kept, and what to make of each."""
+
     format: InputFormat | None
     base: str
     min_confidence: float | None
@@ -196,7 +199,7 @@ class _Options:
     then: Callable[[Prepared], Any] | None = None
 
 
-def prepare(sources: Iterable[Path | str], options: _Options) -> Iterator[PreparedItem]:
+def prepare(sources: Iterable[Path | str], options: Options) -> Iterator[PreparedItem]:
     """Read, place and model: everything before the store, one item per document.
 
     ``sources`` are files (or ``-``) as ``find_sources`` lists them.
@@ -235,7 +238,7 @@ def prepare_document(
     return Prepared(doc.id, doc.source, graph, doc.repairs, dropped, shares(placed), annotation, read_to)
 
 
-def _prepared_in_process(paths: list[str | Path], options: _Options, *, processes: int = 1) -> Iterator[PreparedItem]:
+def _prepared_in_process(paths: list[str | Path], options: Options, *, processes: int = 1) -> Iterator[PreparedItem]:
     def runs() -> list[list[Path | str]]:
         sources = find_sources(paths, format=options.format)
         return runs_of_files(sources, processes, files=_RUN_FILES, size=_RUN_BYTES)

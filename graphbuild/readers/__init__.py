@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar, cast
 
 from graphbuild.errors import DocumentTooLarge, InputError
+from graphbuild.files import is_remote, list_remote, open_remote
 from graphbuild.model.records import Document, Skipped
 from graphbuild.readers import jsonl, nif, raw, spotlight, summary, tables
 from graphbuild.readers.raw import RawItem
@@ -120,6 +121,7 @@ def find_sources(paths: Iterable[str | Path], *, format: InputFormat | None = No
     ``-`` stays as it is and means standard input. A path that does not exist, or a folder
     with no file of a known extension, is an InputError for the whole run: a typo should
     cost nothing, not create an empty store.
+    fsspec URLs (``s3://bucket/corpus``) stay URLs, their folders listed the same way.
     """
     return _find(paths, lambda path: _linked(path, format), looked_for(format))
 
@@ -209,6 +211,12 @@ def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extension
         if str(given) == STDIN:
             found.append(STDIN)
             continue
+        if is_remote(given):
+            listed = _find_remote(str(given), picked)
+            if not listed:
+                raise InputError(str(given), None, f"no file to read in this folder (looked for {extensions})")
+            found.extend(listed)
+            continue
         path = Path(given)
         if path.is_dir():
             # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
@@ -227,6 +235,16 @@ def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extension
     return found
 
 
+def _find_remote(url: str, picked: Callable[[Path], bool]) -> list[str]:
+    """The files under a URL picked as in a folder (fsspec URLs stay URLs), or the URL of one file."""
+    listed = list_remote(url)
+    if listed == [url]:
+        return listed
+    root = url.rstrip("/")
+    relative = [(found, Path(found[len(root) + 1 :])) for found in listed]
+    return [found for found, path in relative if not any(part.startswith(".") for part in path.parts) and picked(path)]
+
+
 def _read(
     source: Path | str,
     reader: Callable[..., Iterator[R]],
@@ -236,15 +254,23 @@ def _read(
     """What ``reader`` makes of one source, through a stream that holds no document past
     ``max_size``; ``opened`` is handed that stream."""
     stdin = source == STDIN
+    # An fsspec URL is read where it lies; a table's side file is not looked for there.
+    remote = not stdin and is_remote(source)
     path = Path(source)
-    name = "<stdin>" if stdin else str(path)
+    name = "<stdin>" if stdin else str(source) if remote else str(path)
     try:
         with ExitStack() as stack:
-            raw = _peekable(sys.stdin.buffer) if stdin else stack.enter_context(path.open("rb"))
+            if stdin:
+                raw = _peekable(sys.stdin.buffer)
+            elif remote:
+                raw = _peekable(stack.enter_context(open_remote(str(source))))
+            else:
+                raw = stack.enter_context(path.open("rb"))
             stream = Bounded(_unpacked(raw, stack), max_size, raw)
             if opened is not None:
                 opened(stream)
-            yield from reader(stream, source=name, name=STDIN_NAME if stdin else plain_name(path), path=None if stdin else path)
+            local = None if stdin or remote else path
+            yield from reader(stream, source=name, name=STDIN_NAME if stdin else plain_name(path), path=local)
     except TooLarge as exc:
         yield DocumentTooLarge(name, None, exc.message)
     except (OSError, EOFError, zlib.error) as exc:
