@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from graphbuild.output.manifest import (
     write_manifest,
 )
 from graphbuild.output.parts import PartFile, PartWriter
-from graphbuild.pipeline.prepare import Options, Prepared, RunReport, prepare
+from graphbuild.pipeline.prepare import Advance, Options, Prepared, RunReport, prepare
 from graphbuild.progress import Progress
 from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, find_sources
 from graphbuild.store.figures import Totals
@@ -258,7 +259,8 @@ def convert(
     for a LocalCluster of ``jobs`` workers). A folder that holds the parts of another run
     is refused unless ``overwrite`` (which removes them first); one that holds an
     unfinished run with the same inputs and options is taken up where it stopped.
-    ``progress`` counts the input files done (stage ``"files"``).
+    ``progress`` counts the documents finished, as for ingest (``pipeline.prepare.Advance``),
+    a partition at a time.
     """
     jobs = jobs or os.cpu_count() or 1
     sources = [str(s) for s in find_sources(paths, format=format)]
@@ -270,7 +272,8 @@ def convert(
         sources = [s if is_remote(s) else os.path.abspath(s) for s in sources]
         output = output if is_remote(str(output)) else os.path.abspath(output)
     sources.sort()
-    cut = partitions(sources, sizes(sources), files=partition_files, size=partition_bytes)
+    source_sizes = sizes(sources)
+    cut = partitions(sources, source_sizes, files=partition_files, size=partition_bytes)
     settings = {
         "format": format.value if format else None,
         "base": base,
@@ -285,17 +288,18 @@ def convert(
     absolute = sorted(s if is_remote(s) else os.path.abspath(s) for s in sources)
     inputs_sha256 = hashlib.sha256("\n".join(absolute).encode("utf-8")).hexdigest()
     if scheduler is None:
-        return _convert(cut, sources, str(output), shown, settings, inputs_sha256, jobs, None, overwrite, progress)
+        return _convert(cut, sources, source_sizes, str(output), shown, settings, inputs_sha256, jobs, None, overwrite, progress)
     from graphbuild.workers.cluster import connect
 
     # Connected before anything is written: a scheduler that cannot be reached leaves no trace.
     with connect(scheduler, workers=jobs) as cluster:
-        return _convert(cut, sources, str(output), shown, settings, inputs_sha256, jobs, cluster, overwrite, progress)
+        return _convert(cut, sources, source_sizes, str(output), shown, settings, inputs_sha256, jobs, cluster, overwrite, progress)
 
 
 def _convert(
     cut: list[Partition],
     sources: list[str],
+    source_sizes: list[int],
     output: str,
     shown: str,
     settings: dict[str, Any],
@@ -317,9 +321,11 @@ def _convert(
     job = ConvertJob(output, run["run"], started, options, settings["split"], settings["gzip"])
     done = _done_partitions(folder, cut)
     pending = [p for p in cut if p.index not in done]
-    files_done = sum(done[i].sources for i in done)
-    if progress is not None:
-        progress("files", files_done, len(sources))
+    # Progress as ingest reports it, a partition's documents at a time.
+    advance = Advance(progress, sources, options.format)
+    ends = dict(zip(sources, accumulate(source_sizes)))
+    for index in sorted(done):
+        advance.finished(_finished(done[index]), ends[cut[index].sources[-1]])
     call = partial(convert_partition, job)
     results: Iterator[PartitionResult]
     if cluster is not None:
@@ -331,9 +337,8 @@ def _convert(
     finished = dict(done)
     for result in results:
         finished[result.index] = result
-        files_done += result.sources
-        if progress is not None:
-            progress("files", files_done, len(sources))
+        advance.finished(_finished(result), ends[cut[result.index].sources[-1]])
+    advance.end()
     # A task stopped half-way (a worker killed, say) may have left its temporary file.
     for name in folder.temporaries():
         folder.remove(name)
@@ -359,6 +364,11 @@ def _convert(
     write_manifest(folder, manifest)
     report.manifest = manifest
     return report
+
+
+def _finished(result: PartitionResult) -> int:
+    """The documents a partition finished: written, failed, or sources with none."""
+    return result.documents + len(result.errors) + len(result.notes)
 
 
 def _take_up_run(folder: Folder, settings: dict[str, Any], inputs_sha256: str, inputs: int, *, overwrite: bool) -> dict[str, Any]:
