@@ -8,7 +8,8 @@
      │    └── ParameterError
      ├── ReportError       the report site cannot be written where asked
      ├── EnrichError       a SPARQL endpoint or dump cannot give what enrichment asks
-     └── AnnotateError     annotation cannot go on: a bad setting, a URL that is no linker
+     ├── AnnotateError     annotation cannot go on: a bad setting, a URL that is no linker
+     └── Interrupted       a long run stopped by Ctrl-C (or a signal), its work left whole
 """
 
 from __future__ import annotations
@@ -62,3 +63,13 @@ class EnrichError(GraphbuildError):
 
 class AnnotateError(GraphbuildError):
     """Annotation cannot go on: a bad setting, or a URL with no entity linker behind it."""
+
+
+class Interrupted(GraphbuildError):
+    """A long run stopped by an interrupt (KeyboardInterrupt: Ctrl-C, or a signal a caller
+    turned into one) after leaving what it wrote whole; ``done`` says what it had
+    finished (``"775 documents written"``), so that the caller can say how to go on."""
+
+    def __init__(self, done: str) -> None:
+        self.done = done
+        super().__init__(f"interrupted: {done}")

@@ -39,6 +39,15 @@ def seed_store(store: EmbeddedStore) -> EmbeddedStore:
     return store
 
 
+@pytest.fixture
+def seeded(tmp_path: Path) -> Path:
+    """The folder of a closed store with the seed document ingested (for commands that open it)."""
+    location = tmp_path / "store"
+    with EmbeddedStore.open(location) as graph_store:
+        assert ingest([SEED], store=graph_store).loaded == 1
+    return location
+
+
 @pytest.fixture(scope="session")
 def writable_virtuoso(virtuoso_server: VirtuosoServer) -> VirtuosoServer:
     """The session's Virtuoso with anonymous SPARQL update and Graph Store writes allowed,

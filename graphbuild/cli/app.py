@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +18,7 @@ import typer
 from rich.console import Console
 
 from graphbuild import __version__
-from graphbuild.errors import DocumentTooLarge, GraphbuildError
+from graphbuild.errors import DocumentTooLarge, GraphbuildError, Interrupted
 from graphbuild.pipeline.prepare import RunReport
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV
@@ -44,18 +47,53 @@ R = TypeVar("R")
 E = TypeVar("E", bound=Enum)
 
 
+# Signals that stop a command the way Ctrl-C does: its finally blocks run, its other
+# processes end, what it wrote is left whole.
+_STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+FINISH_HINT = "rerun the same command to finish"
+
+
 def errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the library's errors into ``Error: …`` on stderr and exit status 1."""
+    """Turn the library's errors into ``Error: …`` on stderr and exit status 1, and an
+    interrupt (Ctrl-C, SIGTERM, SIGHUP) into ``interrupted: …`` and 128 + the signal."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        received: list[int] = []
         try:
-            return func(*args, **kwargs)
+            with _signals_as_interrupts(received):
+                return func(*args, **kwargs)
+        except Interrupted as exc:
+            typer.echo(f"interrupted: {exc.done}; {FINISH_HINT}", err=True)
+            raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted; {FINISH_HINT}", err=True)
+            raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
         except GraphbuildError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+@contextmanager
+def _signals_as_interrupts(received: list[int]) -> Iterator[None]:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt while the block runs (noting which came
+    in ``received``), so that a killed command cleans up as an interrupted one does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in _STOPPING_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _version(value: bool) -> None:

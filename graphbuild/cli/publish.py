@@ -31,13 +31,36 @@ def serve(
     bind: Annotated[
         str, typer.Option("--bind", help="Address and port to listen on; loopback unless you say otherwise.")
     ] = DEFAULT_BIND,
-    read_only: Annotated[
-        bool, typer.Option("--read-only", help="Serve without write access (other processes may read the store too).")
+    writable: Annotated[
+        bool,
+        typer.Option("--writable", help="Take writes: SPARQL update (/update) and Graph Store PUT, POST, DELETE."),
     ] = False,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Serve a snapshot without holding the store: others may write to it meanwhile, "
+            "but the server answers from the store as it was when it started.",
+        ),
+    ] = False,
+    host: Annotated[
+        Optional[list[str]],
+        typer.Option("--host", help="Another host name the server answers to (besides localhost, IP addresses and --bind's); repeat for more."),
+    ] = None,
 ) -> None:
-    """Serve the store with the Oxigraph server: SPARQL endpoint, Graph Store Protocol and query UI."""
-    typer.echo(f"serving {store} at http://{bind}/ (SPARQL: /query, /update; Graph Store: /store); Ctrl-C stops", err=True)
-    status = serve_store(store, bind=bind, read_only=read_only)
+    """Serve the store with the Oxigraph server: SPARQL endpoint, Graph Store Protocol and query UI.
+
+    Read-only unless --writable. Requests that name another host, come from another web
+    site, or would make the server fetch a URL (SERVICE, LOAD) are refused.
+    """
+    status = serve_store(
+        store,
+        bind=bind,
+        writable=writable,
+        snapshot=read_only,
+        hosts=host or (),
+        ready=lambda served: typer.echo(served.banner(), err=True),
+    )
     if status != 0:
         raise typer.Exit(status)
 

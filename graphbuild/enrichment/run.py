@@ -19,7 +19,7 @@ from pyoxigraph import NamedNode, Triple
 from graphbuild.enrichment.cache import Record, batch_quads, linked_resources, records, redirect_targets, write_batch
 from graphbuild.enrichment.fetch import Answer, FetchError
 from graphbuild.enrichment.query import Row, Selection, batch_query, triples_by_resource
-from graphbuild.errors import EnrichError
+from graphbuild.errors import EnrichError, Interrupted
 from graphbuild.progress import Progress
 from graphbuild.store.protocol import Store
 from graphbuild.text import plural
@@ -85,11 +85,31 @@ def enrich(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> EnrichReport:
-    """Fetch what ``source`` knows about the store's linked resources into the store."""
+    """Fetch what ``source`` knows about the store's linked resources into the store.
+
+    Each batch is stored whole before the next is fetched; an interrupt
+    (KeyboardInterrupt) raises ``Interrupted`` saying how many were stored, and a rerun
+    fetches only the rest.
+    """
     if batch_size < 1:
         raise EnrichError("the batch size must be at least 1")
-    selection = selection or Selection()
     report = EnrichReport()
+    try:
+        return _enrich(store, source, selection or Selection(), refresh, batch_size, progress, report)
+    except KeyboardInterrupt:
+        stored = report.enriched + report.not_found
+        raise Interrupted(f"{plural(stored, 'resource')} fetched and stored") from None
+
+
+def _enrich(
+    store: Store,
+    source: Source,
+    selection: Selection,
+    refresh: bool,
+    batch_size: int,
+    progress: Progress | None,
+    report: EnrichReport,
+) -> EnrichReport:
     linked = linked_resources(store)
     report.linked = len(linked)
     known = records(store)

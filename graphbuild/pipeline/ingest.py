@@ -21,11 +21,11 @@ from urllib.parse import unquote, urlsplit
 import pyoxigraph
 from pyoxigraph import NamedNode
 
-from graphbuild.errors import InputError
+from graphbuild.errors import InputError, Interrupted
 from graphbuild.model.quads import provenance_nquads, run_iri, run_nquads, source_iri
 from graphbuild.model.records import Repair, RepairKind
 from graphbuild.model.vocab import DEFAULT_BASE, PROV_WAS_DERIVED_FROM, PROV_WAS_GENERATED_BY
-from graphbuild.pipeline.prepare import Advance, Prepared, PreparedItem, RunReport, prepared
+from graphbuild.pipeline.prepare import Advance, Prepared, PreparedItem, RunReport, prepared, stop
 from graphbuild.progress import Progress
 from graphbuild.readers import DEFAULT_MAX_SIZE, InputFormat, find_sources
 from graphbuild.store.figures import FiguresKeeper, stored_shares
@@ -94,13 +94,22 @@ def ingest(
     ``progress`` counts the documents written (stage ``"documents"``), and where their
     number is not known ahead, the input read for them (stage ``"bytes"``): see
     ``pipeline.prepare.Advance``.
+
+    An interrupt (KeyboardInterrupt) stops the reading and the preparing processes, lets
+    the documents taken so far finish loading with their metadata, and raises
+    ``Interrupted`` saying how many are written; a rerun skips what is stored and loads the rest.
     """
     sources = find_sources(paths, format=format)
     items = prepared(
         sources, format=format, base=base, min_confidence=min_confidence, max_size=max_size, parallel=parallel
     )
     report = IngestReport(min_confidence=min_confidence)
-    return write_prepared(items, store=store, report=report, advance=Advance(progress, sources, format))
+    try:
+        return write_prepared(items, store=store, report=report, advance=Advance(progress, sources, format))
+    except KeyboardInterrupt:
+        raise Interrupted(f"{plural(report.loaded + report.replaced, 'document')} written") from None
+    finally:
+        stop(items)
 
 
 def write_prepared(
@@ -112,7 +121,8 @@ def write_prepared(
 
     Should ``items`` stop with an error (Ctrl-C, a preparing process that died, a linker
     that is not there), the documents taken so far are first written whole, with their
-    metadata and figures; the error goes on from there.
+    metadata and figures; the error goes on from there. An interrupt while a document is
+    being taken leaves the figures marked out of date, for the next writer to rebuild.
     """
     advance = advance or Advance(None, [])
     writer = _Writer(store, report, advance)
@@ -129,7 +139,15 @@ def write_prepared(
             writer.take(item)
         writer.finish()
         advance.end()
+    except KeyboardInterrupt:
+        # An interrupt while a document was being taken: what was taken is loaded with its
+        # metadata; the figures stay marked out of date for the next writer to rebuild.
+        stop(items)
+        writer.flush()
+        writer.settle()
+        raise
     finally:
+        stop(items)
         writer.loads.close()
     return report
 

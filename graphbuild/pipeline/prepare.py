@@ -23,7 +23,7 @@ from graphbuild.readers import DEFAULT_MAX_SIZE, STDIN, InputFormat, SourceReade
 from graphbuild.store.figures import ResourceShare, shares
 from graphbuild.workers.processes import in_order, runs_of_files
 
-__all__ = ["Advance", "Options", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of"]
+__all__ = ["Advance", "Options", "Prepared", "PreparedItem", "RunReport", "prepare", "prepare_document", "prepared", "source_of", "stop"]
 
 # Documents per message from a preparing process, and messages in flight at most (per
 # process; one message holds ~10 MiB of N-Quads for abstracts).
@@ -175,6 +175,13 @@ def prepared(
     if parallel and _worth_a_process(paths):
         return _prepared_in_process(paths, options, processes=processes)
     return prepare(find_sources(paths, format=format), options)
+
+
+def stop(items: Iterable[object]) -> None:
+    """Stop what ``prepared`` returned before its end (its other processes end with it)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 def _worth_a_process(paths: list[str | Path]) -> bool:

@@ -9,6 +9,7 @@ Values reach that update as bound terms (custom functions), never as query text.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol, TypeVar, cast
@@ -28,6 +29,7 @@ from pyoxigraph import (
 
 from graphbuild.errors import QueryError, StoreError
 from graphbuild.model.vocab import CONTENT_HASH, DCTERMS_IDENTIFIER, GB, METADATA_GRAPH
+from graphbuild.store import holder
 from graphbuild.store.protocol import STATS_QUERY, Bindings, Row, Rows, Stats, Term, lexical, wrong_form
 
 DEFAULT_STORE = Path("graphbuild-store")
@@ -37,6 +39,15 @@ STORE_ENV = "GRAPHBUILD_STORE"
 _OLD = NamedNode(GB + "fn/old")
 _NEW = NamedNode(GB + "fn/new")
 T = TypeVar("T")
+# A RocksDB folder always holds this file; a folder with other files and not this one is
+# someone else's, and no store is made in it.
+_ROCKSDB_MARK = "CURRENT"
+# A read-only open races a writer that compacts (it lists files the writer then deletes):
+# opening again sees the new files. Attempts, and the pause between them in seconds.
+_READ_ATTEMPTS = 5
+_READ_PAUSE = 0.2
+# RocksDB's words for files that moved under a reader.
+_MOVED = ("no such file", "corruption", "size mismatch")
 
 
 class SupportsRead(Protocol):
@@ -62,15 +73,25 @@ class EmbeddedStore:
 
     @classmethod
     def open(cls, path: Path | None = None, *, read_only: bool = False) -> EmbeddedStore:
-        """Open (or, unless ``read_only``, create) the on-disk store at ``path``."""
+        """Open (or, unless ``read_only``, create) the on-disk store at ``path``.
+
+        A writer is noted as the store's holder (``store.holder``), so that another
+        process finding the store locked is told who has it. A folder that holds other
+        files and no store is refused, and nothing is created in it. A read-only open
+        that meets files a writer is compacting tries again.
+        """
         path = path or default_location()
         if read_only and not path.exists():
             raise StoreError(f"no store at {path}: load documents first with `graphbuild ingest PATH --store {path}`")
+        _check_folder(path)
+        if read_only:
+            return cls(_open_read_only(path), str(path), read_only=True)
         try:
-            store = pyoxigraph.Store.read_only(str(path)) if read_only else pyoxigraph.Store(str(path))
-        except OSError as exc:
+            store = pyoxigraph.Store(str(path))
+        except (OSError, RuntimeError) as exc:
             raise StoreError(_open_problem(path, exc)) from exc
-        return cls(store, str(path), read_only=read_only)
+        holder.record(path)
+        return cls(store, str(path))
 
     @classmethod
     def memory(cls) -> EmbeddedStore:
@@ -86,20 +107,24 @@ class EmbeddedStore:
         # Dropping the last reference releases RocksDB's lock; closing twice is harmless.
         store = self.__dict__.pop("_store", None)
         if store is not None and not self.read_only:
-            store.flush()
+            try:
+                store.flush()
+            finally:
+                if self.location != ":memory:":
+                    holder.forget(Path(self.location))
 
     def content_hash(self, graph: NamedNode) -> str | None:
         """The content hash recorded for a document graph, or None if it is not stored."""
-        for quad in self._store.quads_for_pattern(graph, CONTENT_HASH, None, METADATA_GRAPH):
+        for quad in self._read_errors(iter(self._store.quads_for_pattern(graph, CONTENT_HASH, None, METADATA_GRAPH))):
             return lexical(quad.object)
         return None
 
     def has_graph(self, graph: NamedNode) -> bool:
-        return self._store.contains_named_graph(graph)
+        return self._reading(lambda: self._store.contains_named_graph(graph))
 
     def is_empty(self) -> bool:
         """Whether the store holds no named graph at all (cheap, unlike counting quads)."""
-        return next(iter(self._store.named_graphs()), None) is None
+        return self._reading(lambda: next(iter(self._store.named_graphs()), None) is None)
 
     def add(self, quads: Iterable[Quad]) -> None:
         """Add quads of graphs not yet in the store, all or nothing."""
@@ -216,6 +241,8 @@ class EmbeddedStore:
         except SyntaxError as exc:
             raise QueryError(f"the query is not valid SPARQL: {exc}") from exc
         except RuntimeError as exc:
+            if _moved(exc):
+                raise StoreError(_changed_under_reader(Path(self.location), exc)) from exc
             raise QueryError(f"the query failed: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
@@ -230,12 +257,29 @@ class EmbeddedStore:
         try:
             yield from items
         except RuntimeError as exc:
+            if _moved(exc):
+                raise StoreError(_changed_under_reader(Path(self.location), exc)) from exc
             raise QueryError(f"the query failed while its results were read: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
 
+    def _reading(self, read: Callable[[], T]) -> T:
+        """``read()``, once more on a freshly opened store where a writer compacted the
+        files under this reader; errors turned into graphbuild's."""
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                return read()
+            except (OSError, RuntimeError) as exc:
+                if not (self.read_only and _moved(exc)):
+                    raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
+                if attempt == _READ_ATTEMPTS - 1:
+                    raise StoreError(_changed_under_reader(Path(self.location), exc)) from exc
+                time.sleep(_READ_PAUSE)
+                self._store = _open_read_only(Path(self.location))
+        raise AssertionError("unreachable")
+
     def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
-        return iter(self._store.quads_for_pattern(subject, None, None, graph))
+        return self._read_errors(iter(self._store.quads_for_pattern(subject, None, None, graph)))
 
     def dump(self, output: BinaryIO | str, format: pyoxigraph.RdfFormat) -> None:
         """The whole dataset in a quad format, written by the store itself."""
@@ -243,7 +287,8 @@ class EmbeddedStore:
 
     def graphs(self) -> list[NamedNode]:
         """Every named graph, sorted by IRI so that exports are stable."""
-        return sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)), key=lambda g: g.value)
+        names = self._reading(lambda: [g for g in self._store.named_graphs() if isinstance(g, NamedNode)])
+        return sorted(names, key=lambda g: g.value)
 
     def optimize(self) -> None:
         """Compact the store: after bulk loads it is ~2x smaller and answers per-entity
@@ -252,23 +297,84 @@ class EmbeddedStore:
 
     def quad_count(self) -> int:
         """Quads in the store (stats().quads without stats' aggregate query: ~5 s, not ~45 s, at 18M)."""
-        return len(self._store)
+        return self._reading(lambda: len(self._store))
 
     def stats(self) -> Stats:
         """Counts over the whole store."""
-        row = next(iter(self.select(STATS_QUERY)), None)
-        return Stats.from_row(row, quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
+
+        def count() -> Stats:
+            solutions = self._store.query(STATS_QUERY, use_default_graph_as_union=True)
+            if not isinstance(solutions, QuerySolutions):
+                raise wrong_form("SELECT", STATS_QUERY)
+            solution = next(iter(solutions), None)
+            row = None if solution is None else tuple(solution[i] for i in range(4))
+            return Stats.from_row(row, quads=len(self._store), graphs=sum(1 for _ in self._store.named_graphs()))
+
+        return self._reading(count)
 
     def _write(self, action: Callable[[], object]) -> None:
         try:
             action()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot write to the store at {self.location}: {exc}") from exc
 
 
-def _open_problem(path: Path, exc: OSError) -> str:
+def _check_folder(path: Path) -> None:
+    """Refuse a path that is a file, or a folder of other files with no store in it."""
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path} is a file, not a store: a store is a folder")
+    if path.is_dir() and not (path / _ROCKSDB_MARK).exists() and any(path.iterdir()):
+        raise StoreError(
+            f"{path} holds other files and no graphbuild store: give a new or empty folder, or a store's folder"
+        )
+
+
+def _open_read_only(path: Path) -> pyoxigraph.Store:
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            return pyoxigraph.Store.read_only(str(path))
+        except (OSError, RuntimeError) as exc:
+            if not _moved(exc) or attempt == _READ_ATTEMPTS - 1:
+                message = _changed_under_reader(path, exc) if _moved(exc) else f"cannot open the store at {path}: {exc}"
+                raise StoreError(message) from exc
+            time.sleep(_READ_PAUSE)
+    raise AssertionError("unreachable")
+
+
+def _moved(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in _MOVED)
+
+
+def _changed_under_reader(path: Path, exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    writer = holder.held_by(path)
+    if writer is not None:
+        return (
+            f"the store at {path} kept changing while it was read: {writer.describe()} is writing it; "
+            f"try again once it is done ({first})"
+        )
+    return f"the store at {path} could not be read: its files are damaged or were changed by another process ({first})"
+
+
+def _open_problem(path: Path, exc: BaseException) -> str:
     text = str(exc)
-    if "lock" in text.lower():
+    if "lock" not in text.lower():
+        if _moved(exc):
+            return f"the store at {path} is damaged: {text.splitlines()[0]}"
+        return f"cannot open the store at {path}: {text}"
+    found = holder.held_by(path)
+    if found is None:
         return f"the store at {path} is in use by another process (a running ingest or serve?); stop it and try again"
-    return f"cannot open the store at {path}: {text}"
+    if found.url is not None and found.writable:
+        return (
+            f"the store at {path} is served by {found.describe()} at {found.url}: write to it over HTTP "
+            f"with {found.url} as the store, or stop the server and try again"
+        )
+    if found.url is not None:
+        return (
+            f"the store at {path} is served read-only by {found.describe()} at {found.url}: stop the server "
+            "and try again (or serve it writable and write to it over HTTP with its URL as the store)"
+        )
+    return f"the store at {path} is in use by {found.describe()}: wait until it ends (or stop it) and try again"
 

@@ -33,6 +33,7 @@ __all__ = [
     "int_value",
     "lexical",
     "metadata_record",
+    "keywords_only",
     "query_form",
 ]
 
@@ -232,13 +233,18 @@ _SKIPPED = re.compile(r'<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|' r"'''
 _FORM = re.compile(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b")
 
 
+def keywords_only(sparql: str) -> str:
+    """``sparql`` with its IRIs, strings and comments blanked: what is left to search for
+    keywords."""
+    return _SKIPPED.sub(" ", sparql)
+
+
 def query_form(sparql: str) -> QueryForm:
     """Which form a SPARQL query is, read past its prologue, comments, IRIs and strings.
 
     A text with none of the four keywords is taken as SELECT (the store then says what is wrong).
     """
-    searchable = _SKIPPED.sub(" ", sparql)
-    match = _FORM.search(searchable)
+    match = _FORM.search(keywords_only(sparql))
     form = match.group(1).upper() if match else "SELECT"
     if form == "ASK":
         return "ASK"

@@ -257,13 +257,20 @@ class RemoteStore:
             raise QueryError(f"{self.endpoints.query} refused the query: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot reach {self.endpoints.query}: {exc}") from exc
+        except ValueError as exc:
+            # A server that fails once it has begun to answer (a SERVICE call failing, say)
+            # can only cut its answer short, often with its error inside.
+            raise QueryError(f"the query failed while {self.endpoints.query} sent its results (the answer is cut short: {exc})") from exc
         if not isinstance(answer, dict):
             raise StoreError(f"{self.endpoints.query} did not answer in SPARQL JSON results")
         return answer
 
     def _triples(self, text: str) -> list[Triple]:
         response = self._post(self.endpoints.query, data={"query": text}, headers={"Accept": "application/n-triples"})
-        return list(pyoxigraph.parse(response.content, RdfFormat.N_TRIPLES))
+        try:
+            return list(pyoxigraph.parse(response.content, RdfFormat.N_TRIPLES))
+        except SyntaxError as exc:
+            raise QueryError(f"the query failed while {self.endpoints.query} sent its results (the answer is cut short: {exc})") from exc
 
     def _update(self, text: str) -> None:
         self._post(self.endpoints.update, data={"update": text})
@@ -305,7 +312,7 @@ class RemoteStore:
         except requests.RequestException as exc:
             raise StoreError(f"cannot reach {self.endpoints.graph_store}: {exc}") from exc
         if response.status_code >= 400 and not (response.status_code == 404 and (allow_missing or method == "GET")):
-            raise StoreError(f"{method} {graph} at {self.endpoints.graph_store}: HTTP {response.status_code} {response.text[:300]}")
+            raise StoreError(f"{method} {graph} at {self.endpoints.graph_store}: HTTP {response.status_code} {response.text[:300].strip()}")
         return response
 
     def _post(self, url: str, *, data: dict[str, str], headers: dict[str, str] | None = None) -> requests.Response:
@@ -314,7 +321,7 @@ class RemoteStore:
         except requests.RequestException as exc:
             raise StoreError(f"cannot reach {url}: {exc}") from exc
         if response.status_code >= 400:
-            raise StoreError(f"{url}: HTTP {response.status_code} {response.text[:300]}")
+            raise StoreError(f"{url}: HTTP {response.status_code} {response.text[:300].strip()}")
         return response
 
 

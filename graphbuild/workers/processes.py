@@ -12,19 +12,31 @@ start first and get their runs once this one has listed them, so that their star
 items through files in a private temporary folder (a pipe costs the reader three copies
 and a Python loop per 64 KiB; a file is read in one call), announced on one bounded
 queue per process, which keeps memory flat.
+
+Nothing outlives this process, however it ends. Each other process watches it: on Linux
+the kernel sends it a signal the moment this one dies (``PR_SET_PDEATHSIG``), and
+everywhere a thread polls for a new parent; either way it removes the temporary folder and
+ends within a second. Ctrl-C is this process's to handle: the others ignore SIGINT, so an
+interrupt never turns into their tracebacks. The temporary folder's name carries this
+process's id, so that a run finds and removes what a dead one left (``sweep_folders``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from queue import Empty
@@ -41,6 +53,14 @@ Work = Callable[[list[S]], Iterable[T]]
 
 # Below this size a message travels on the queue itself rather than through a file.
 _INLINE_BYTES = 1 << 16
+# Temporary folders are named FOLDER_PREFIX + the owner's pid + "-" + a random part.
+FOLDER_PREFIX = "graphbuild-"
+# How often another process checks that this one is still there, in seconds.
+_WATCH_INTERVAL = 0.5
+# The signal the kernel sends another process when this one dies (Linux): not SIGTERM,
+# which stays what ``terminate`` sends, nor SIGKILL, which would leave the folder behind.
+_DEATH_SIGNAL = getattr(signal, "SIGUSR2", None)
+_PR_SET_PDEATHSIG = 1
 
 
 def spawn_context() -> multiprocessing.context.SpawnContext:
@@ -67,10 +87,16 @@ def ordered_map(
     pending: deque[Future[R]] = deque()
     # An executor, not a Pool: a process that cannot start breaks it with an error instead
     # of being restarted for ever.
-    pool = ProcessPoolExecutor(max(1, processes), mp_context=spawn_context(), initializer=initializer, initargs=initargs)
+    pool = ProcessPoolExecutor(
+        max(1, processes),
+        mp_context=spawn_context(),
+        initializer=_start_pooled,
+        initargs=(os.getpid(), initializer, initargs),
+    )
     try:
         for job in jobs:
-            pending.append(pool.submit(call, job))
+            with _sigint_ignored() if not pending else nullcontext():  # the first submit starts the processes
+                pending.append(pool.submit(call, job))
             while len(pending) >= max(1, processes) * ahead:
                 yield pending.popleft().result()
         while pending:
@@ -99,15 +125,17 @@ def in_order(
     """
     processes = max(1, processes)
     context = spawn_context()
-    with tempfile.TemporaryDirectory(prefix="graphbuild-") as folder:
+    sweep_folders()
+    folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+    try:
         tasks = [context.SimpleQueue() for _ in range(processes)]
         queues = [context.Queue(maxsize=queued) for _ in range(processes)]
         workers = [
-            context.Process(target=_produce, args=(work, task, folder, queue, chunk), daemon=True)
+            context.Process(target=_produce, args=(work, task, folder, queue, chunk, os.getpid()), daemon=True)
             for task, queue in zip(tasks, queues)
         ]
         try:
-            with _main_not_rerun(work):
+            with _main_not_rerun(work), _sigint_ignored():
                 for worker in workers:
                     worker.start()
             listed = runs()
@@ -129,6 +157,79 @@ def in_order(
             for worker in workers:
                 if worker.pid is not None:
                     worker.join()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_folders(parent: str | None = None) -> list[str]:
+    """Remove the temporary folders of runs whose process is gone (killed before it could
+    clean up); returns what it removed. Folders of live processes are left alone."""
+    removed = []
+    root = Path(parent or tempfile.gettempdir())
+    for folder in root.glob(f"{FOLDER_PREFIX}*"):
+        owner = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+        if folder.is_dir() and owner.isdigit() and not alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (someone else's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def die_with_parent(parent: int, *, folder: str | None = None) -> None:
+    """In another process: end as soon as ``parent`` is gone, removing ``folder`` first.
+
+    The kernel's death signal (Linux) answers at once; a polling thread answers anywhere,
+    within ``_WATCH_INTERVAL``. SIGINT is ignored: the parent decides what Ctrl-C stops.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def orphaned() -> None:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    if _DEATH_SIGNAL is not None and sys.platform.startswith("linux"):
+        # The kernel sends it when the *thread* that started this process ends: only a
+        # parent that is really gone counts.
+        signal.signal(_DEATH_SIGNAL, lambda *_: orphaned() if os.getppid() != parent else None)
+        parent_death_signal(_DEATH_SIGNAL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCH_INTERVAL)
+        orphaned()
+
+    if os.getppid() != parent:  # gone before the watch began
+        orphaned()
+    threading.Thread(target=watch, name="graphbuild-watch-parent", daemon=True).start()
+
+
+def parent_death_signal(signum: int) -> bool:
+    """Ask the kernel to send ``signum`` to this process when its parent dies (Linux
+    only; returns whether it could). Also usable as a ``preexec_fn``."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _start_pooled(parent: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def runs_of_files(sources: Sequence[Path | str], processes: int, *, files: int, size: int) -> list[list[Path | str]]:
@@ -167,10 +268,11 @@ def _next_message(
     return last, _unpacked(payload)
 
 
-def _produce(work: Work[S, T], tasks: Any, folder: str, queue: multiprocessing.Queue, chunk: int) -> None:
+def _produce(work: Work[S, T], tasks: Any, folder: str, queue: multiprocessing.Queue, chunk: int, parent: int) -> None:
     """In a worker: the runs it gets from ``tasks``, each run's items in messages of
     ``chunk``; a message is (last of its run?, the items packed or the file that holds
     them), or a traceback."""
+    die_with_parent(parent, folder=folder)
     items: list[T] = []
     try:
         for run in _unpacked(tasks.get()):
@@ -208,6 +310,20 @@ def _unpacked(payload: bytes | str) -> list[Any]:
         payload = data
     items: list[Any] = loads(payload)
     return items
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start processes with SIGINT ignored from their first instruction (a disposition a
+    child inherits), so that a Ctrl-C while they import cannot print their tracebacks."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
