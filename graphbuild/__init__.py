@@ -108,7 +108,7 @@ __all__ = [
     "validate",
 ]
 
-# Names whose modules import heavier dependencies (pyshacl, plotly, SPARQL clients):
+# Names whose modules import heavier dependencies (plotly, SPARQL clients):
 # loaded on first use, so that ``import graphbuild`` stays quick.
 _LAZY = {
     "DumpSource": "graphbuild.enrichment",

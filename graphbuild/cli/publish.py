@@ -101,11 +101,11 @@ def validate(
     ] = None,
 ) -> None:
     """Check every document graph against the SHACL shapes and each anchor against its text; exit 1 on violations."""
-    # Imported here: pyshacl takes a third of a second to load, and only this command needs it.
-    validation = import_extra("graphbuild.validation", "validate")
+    from graphbuild import validation
+
     report_format = choice(validation.ReportFormat, format)
-    with open_cli_store(store, read_only=True) as graph_store:
-        result = validation.validate(graph_store, workers=jobs)
+    with open_cli_store(store, read_only=True) as graph_store, ProgressBars("validate") as progress:
+        result = validation.validate(graph_store, workers=jobs, progress=progress)
     if report_format is validation.ReportFormat.JSON:
         typer.echo(validation.render_json(result))
     else:

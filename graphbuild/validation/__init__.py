@@ -1,7 +1,8 @@
 """``graphbuild validate``: every document graph against the shipped SHACL shapes.
 
-    checks  one batch of document graphs through pyshacl, and the anchor-slice check
-    run     reading the store's document graphs in batches, the report and its renderings
+    shapes  shapes/nif.ttl compiled into rules, refusing SHACL the checker does not implement
+    checks  one document graph against those rules, and the anchor-slice check
+    run     reading the store's document graphs (in worker processes on disk), the report
 """
 
 from graphbuild.validation.run import (

@@ -1,18 +1,21 @@
 """Validate a store: every document graph against the shipped SHACL shapes, streamed.
 
-Document graphs are read one at a time and checked in batches of a few thousand triples
-(``checks.check_batch``), never the whole store in one rdflib graph; with more than one
-batch the batches go to worker processes, a bounded number in flight.
+Document graphs are read one at a time and checked on their own (``checks.check_document``,
+rules compiled from ``shapes/nif.ttl``), never the whole store at once. On a read-only
+store on disk the graphs are read and checked by worker processes that open the store
+themselves, a few hundred graph names per job (``workers.processes.ordered_map``);
+otherwise in this process.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
-from itertools import chain
+from itertools import islice
+from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -26,17 +29,30 @@ from graphbuild.model.vocab import (
     XSD,
     compact,
 )
+from graphbuild.progress import Progress
+from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.protocol import Store
 from graphbuild.text import plural
-from graphbuild.validation.checks import ANCHOR_SLICE, SHAPES, StoredDocument, Violation, check_batch, count_typed
+from graphbuild.validation.checks import (
+    ANCHOR_SLICE,
+    SHAPES,
+    StoredDocument,
+    Violation,
+    check_document,
+    checked_shapes,
+    count_typed,
+)
 from graphbuild.workers.processes import ordered_map
 
 __all__ = ["ANCHOR_SLICE", "SHAPES", "ReportFormat", "ValidationReport", "Violation", "validate"]
 
-# Triples per batch: large enough that pyshacl's per-run setup is small beside the work.
-_BATCH_TRIPLES = 5_000
+# Graph names per job for a worker process: enough that sending a job and its answer costs
+# little beside reading and checking the graphs, few enough that progress moves often.
+_JOB_GRAPHS = 500
 _DOCUMENT_CLASSES = {NIF_CONTEXT.value, NIF_PHRASE.value, NIF_ANNOTATION.value}
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "decimal", "double", "float")}
+_GRAPH_NAMES = "SELECT ?g WHERE { GRAPH ?g { } }"
+_GRAPH_COUNT = "SELECT (COUNT(?g) AS ?n) WHERE { GRAPH ?g { } }"
 
 
 class ReportFormat(str, Enum):
@@ -68,25 +84,36 @@ class ValidationReport:
         return f"{checked} checked: {plural(len(self.violations), 'violation')} in {plural(documents, 'document')}"
 
 
-def validate(store: Store, *, workers: int | None = None, batch_triples: int = _BATCH_TRIPLES) -> ValidationReport:
+def validate(
+    store: Store, *, workers: int | None = None, job_graphs: int = _JOB_GRAPHS, progress: Progress | None = None
+) -> ValidationReport:
     """Check every document graph in ``store``.
 
-    ``workers`` processes check batches in parallel (default: one per CPU); a store that
-    fits in one batch is checked in this process.
+    On a read-only store on disk, ``workers`` processes (default: one per CPU) read and
+    check the graphs, ``job_graphs`` graphs a job; elsewhere this process does. ``progress``
+    hears ``("graphs", checked, named graphs in the store)``.
     """
-    counts = [0, 0, 0]
-
-    def counted(graphs: Iterable[StoredDocument]) -> Iterator[StoredDocument]:
-        for graph in graphs:
-            counts[0] += 1
-            counts[1] += count_typed(graph.quads, NIF_PHRASE.value)
-            counts[2] += count_typed(graph.quads, NIF_ANNOTATION.value)
-            yield graph
-
-    batches = _batches(counted(_document_graphs(store)), batch_triples)
-    violations = list(chain.from_iterable(_run(batches, workers or _cpus())))
+    checked_shapes()  # shapes the checker cannot follow fail here, before any work
+    total = _graph_count(store)
+    jobs = _chunks(_graph_names(store), max(1, job_graphs))
+    count = _worker_count(store, workers, total, job_graphs)
+    results: Iterator[_Checked]
+    if count > 1:
+        results = ordered_map(_check_in_worker, jobs, processes=count, initializer=_open_worker, initargs=(store.location,))
+    else:
+        results = (_check_graphs(store, names) for names in jobs)
+    documents = mentions = unplaced = graphs = 0
+    violations: list[Violation] = []
+    for checked in results:
+        graphs += checked.graphs
+        documents += checked.documents
+        mentions += checked.mentions
+        unplaced += checked.unplaced
+        violations.extend(checked.violations)
+        if progress is not None:
+            progress("graphs", graphs, total)
     violations.sort(key=lambda v: (v.document, v.graph, _node_order(v.focus), v.path or "", v.message, v.values))
-    return ValidationReport(counts[0], counts[1], counts[2], tuple(violations))
+    return ValidationReport(documents, mentions, unplaced, tuple(violations))
 
 
 def render_table(report: ValidationReport) -> list[str]:
@@ -116,27 +143,72 @@ def render_json(report: ValidationReport) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
-def _run(batches: Iterator[list[StoredDocument]], workers: int) -> Iterator[list[Violation]]:
-    first = next(batches, None)
-    second = next(batches, None)
-    if first is None:
-        return
-    if second is None or workers <= 1:
-        for batch in chain([first], [second] if second else [], batches):
-            yield check_batch(batch)
-        return
-    yield from ordered_map(check_batch, chain([first, second], batches), processes=workers)
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What one job found: graphs read, documents among them, and their violations."""
+
+    graphs: int
+    documents: int
+    mentions: int
+    unplaced: int
+    violations: list[Violation]
 
 
-def _document_graphs(store: Store) -> Iterator[StoredDocument]:
-    # A SELECT over GRAPH ?g streams the names, where store.graphs() builds a sorted list.
-    names = store.select("SELECT ?g WHERE { GRAPH ?g { } }")
-    for (name,) in names.rows:
-        if not isinstance(name, NamedNode) or name == METADATA_GRAPH:
+def _check_graphs(store: Store, names: Sequence[str]) -> _Checked:
+    documents = mentions = unplaced = 0
+    violations: list[Violation] = []
+    for name in names:
+        graph = NamedNode(name)
+        quads = tuple(store.quads(graph))
+        if not any(_is_document_quad(q, graph) for q in quads):
             continue
-        quads = tuple(store.quads(name))
-        if any(_is_document_quad(q, name) for q in quads):
-            yield StoredDocument(name.value, _document_id(quads, name), quads)
+        documents += 1
+        mentions += count_typed(quads, NIF_PHRASE.value)
+        unplaced += count_typed(quads, NIF_ANNOTATION.value)
+        violations.extend(check_document(StoredDocument(name, _document_id(quads, graph), quads)))
+    return _Checked(len(names), documents, mentions, unplaced, violations)
+
+
+_worker_store: EmbeddedStore | None = None
+
+
+def _open_worker(location: str) -> None:
+    global _worker_store
+    _worker_store = EmbeddedStore.open(Path(location), read_only=True)
+
+
+def _check_in_worker(names: Sequence[str]) -> _Checked:
+    assert _worker_store is not None
+    return _check_graphs(_worker_store, names)
+
+
+def _worker_count(store: Store, workers: int | None, graphs: int, job_graphs: int) -> int:
+    """Other processes only where they can open the store themselves and see all it holds:
+    a read-only store on disk (a writable one may hold writes not yet visible to them)."""
+    if not isinstance(store, EmbeddedStore) or not store.read_only or store.location == ":memory:":
+        return 1
+    if graphs <= job_graphs:
+        return 1
+    return workers if workers is not None else _cpus()
+
+
+def _graph_names(store: Store) -> Iterator[str]:
+    # A SELECT over GRAPH ?g streams the names, where store.graphs() builds a sorted list.
+    for (name,) in store.select(_GRAPH_NAMES).rows:
+        if isinstance(name, NamedNode) and name != METADATA_GRAPH:
+            yield name.value
+
+
+def _graph_count(store: Store) -> int:
+    row = next(iter(store.select(_GRAPH_COUNT).rows), None)
+    count = row[0] if row else None
+    return int(count.value) if isinstance(count, Literal) else 0
+
+
+def _chunks(names: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(names)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _is_document_quad(quad: Quad, graph: NamedNode) -> bool:
@@ -150,23 +222,6 @@ def _document_id(quads: Iterable[Quad], graph: NamedNode) -> str:
         if quad.subject == graph and quad.predicate.value == DCTERMS_IDENTIFIER.value and isinstance(quad.object, Literal):
             return quad.object.value
     return graph.value
-
-
-def _batches(graphs: Iterable[StoredDocument], limit: int) -> Iterator[list[StoredDocument]]:
-    """Graphs in batches of about ``limit`` triples, no node described in two graphs of one batch."""
-    batch: list[StoredDocument] = []
-    subjects: set[object] = set()
-    size = 0
-    for graph in graphs:
-        own = {q.subject for q in graph.quads}
-        if batch and (size + len(graph.quads) > limit or not subjects.isdisjoint(own)):
-            yield batch
-            batch, subjects, size = [], set(), 0
-        batch.append(graph)
-        subjects |= own
-        size += len(graph.quads)
-    if batch:
-        yield batch
 
 
 def _cpus() -> int:
