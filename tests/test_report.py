@@ -762,3 +762,49 @@ def _text_of(store: EmbeddedStore, doc_id: str) -> str:
         id=pyoxigraph.Literal(doc_id),
     )
     return rows[0][1]
+
+
+def test_a_large_store_gets_no_page_per_document_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphbuild.report import build as report_build
+
+    monkeypatch.setattr(report_build, "DOCUMENT_PAGES_UP_TO", 7)  # the seeds' 8 documents are "large"
+    monkeypatch.setattr(documents, "PAGE_SIZE", 3)  # and their list takes three pages
+    _store_with(tmp_path / "store", SEEDS).close()
+    with EmbeddedStore.open(tmp_path / "store", read_only=True) as store:
+        plain = build_report(store, tmp_path / "plain", workers=1)
+        asked = build_report(store, tmp_path / "asked", workers=1, document_pages=True)
+    assert (plain.document_pages, plain.pages, plain.documents, plain.mentions) == (False, 1 + 1 + 3 + 1 + 70, 8, 137)
+    assert (asked.document_pages, asked.pages) == (True, 1 + 1 + 3 + 1 + 8 + 70)
+    site = tmp_path / "plain"
+    assert not list((site / "documents").iterdir())
+    listed = [
+        row.children[0].text
+        for name in ("documents.html", "documents-2.html", "documents-3.html")
+        for row in read(site, name).by_attr("id")["document-list"].children[1].children
+    ]
+    expected = sorted(p.stem for p in SEEDS.glob("*.txt") if p.stat().st_size)
+    assert listed == expected
+    assert "graphbuild report --document-pages" in read(site, "documents.html").by_attr("class")["sub"].text
+    # The same figures either way, and no link to a page that was not written.
+    assert counts(read(site, "index.html")) == counts(read(tmp_path / "asked", "index.html"))
+    page = read(site, resource_path(DBR + "Carbon_dioxide"))
+    rows = page.by_attr("id")["documents"].children[1].children
+    assert [(r.children[0].text, r.children[0].children) for r in rows] == [("01c45bd04502aed061729efa73e4", [])]
+    for path in sorted(site.rglob("*.html")):
+        for element in Page(path.read_text(encoding="utf-8")).elements:
+            target = element.attrs.get("href") or element.attrs.get("src")
+            if target and not target.startswith(("http://", "https://", "data:")):
+                assert (path.parent / target.partition("#")[0]).resolve().is_file(), f"{path}: {target}"
+
+
+def test_cli_report_without_document_pages(tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", str(SEEDS), "--store", str(store)]).exit_code == 0
+    result = runner.invoke(app, ["report", "--store", str(store), "--output", str(tmp_path / "site"), "--no-document-pages"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"wrote {tmp_path / 'site' / 'index.html'}: 8 documents, 70 resources, 137 mentions "
+        "(74 pages; no page per document: --document-pages writes them)\n"
+    )
+    assert not list((tmp_path / "site" / "documents").iterdir())

@@ -80,14 +80,27 @@ def report(
         float,
         typer.Option("--min-confidence", min=0.0, max=1.0, help="Leave out links below this confidence (links with none stay)."),
     ] = 0.0,
+    document_pages: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--document-pages/--no-document-pages",
+            help="A page (and a Turtle file) per document, mentions highlighted. Default: only for a store of at "
+            "most 10,000 documents, so that a million documents do not make two million files; the paged "
+            "document list is always written.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write a static site (opens from disk, no server): charts, highlighted documents, resources, the network."""
     reporting = import_extra("graphbuild.report", "report")
     with open_cli_store(store, read_only=True) as graph_store, ProgressBars("report") as progress:
-        summary = reporting.build_report(graph_store, output, top=top, min_confidence=min_confidence, progress=progress)
+        summary = reporting.build_report(
+            graph_store, output, top=top, min_confidence=min_confidence, progress=progress, document_pages=document_pages
+        )
+    without = "" if summary.document_pages else "; no page per document: --document-pages writes them"
     typer.echo(
         f"wrote {output / 'index.html'}: {plural(summary.documents, 'document')}, "
-        f"{plural(summary.resources, 'resource')}, {plural(summary.mentions, 'mention')} ({summary.pages:,} pages)"
+        f"{plural(summary.resources, 'resource')}, {plural(summary.mentions, 'mention')} ({summary.pages:,} pages{without})"
     )
 
 

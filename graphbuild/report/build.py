@@ -23,6 +23,9 @@ from graphbuild.store.figures import require_current
 from graphbuild.store.protocol import Store
 
 DEFAULT_TOP = 50
+# Above this many documents, a page per document only when asked (``document_pages=True``):
+# a million documents would otherwise be two million files.
+DOCUMENT_PAGES_UP_TO = 10_000
 DOCUMENTS_PER_RESOURCE = 500
 CO_MENTIONS_SHOWN = 20
 SUSPICIOUS_SHOWN = 50
@@ -38,6 +41,7 @@ class ReportSummary:
     resources: int
     mentions: int
     pages: int
+    document_pages: bool = True
 
 
 def build_report(
@@ -48,11 +52,14 @@ def build_report(
     min_confidence: float = 0.0,
     progress: Progress | None = None,
     workers: int | None = None,
+    document_pages: bool | None = None,
 ) -> ReportSummary:
     """Write the static report site for ``store`` into the folder ``output`` (replaced whole).
 
-    ``workers``: processes writing document pages; by default two for a large corpus in a
-    read-only store, else one.
+    ``document_pages``: a page (and a Turtle file) per document; by default only for a store
+    of at most ``DOCUMENT_PAGES_UP_TO`` documents. The paged document list is always written.
+    ``workers``: processes reading the documents (and writing their pages); by default two
+    for a large corpus in a read-only store, else one.
     """
     if not 1 <= top <= network.MAX_TOP:
         raise ReportError(f"--top must be between 1 and {network.MAX_TOP}, got {top}")
@@ -61,12 +68,14 @@ def build_report(
     require_current(store)  # the index page counts the figures' quads
     reader = Reader(store, min_confidence=min_confidence)
     report = progress or (lambda stage, done, total: None)
+    listed = reader.documents()  # (graph, id) pairs only: the texts are read one at a time
+    with_pages = len(listed) <= DOCUMENT_PAGES_UP_TO if document_pages is None else document_pages
     with staged(output) as folder:
-        site = Site(folder, store=Path(store.location).name)
+        site = Site(folder, store=Path(store.location).name, document_pages=with_pages)
         site.write_assets()
         tips = Tips(reader)
         tally = Tally(min_confidence=min_confidence)
-        write_documents(site, reader, tips, tally, report, workers=workers)
+        write_documents(site, reader, listed, tips, tally, report, workers=workers)
         ranking = tally.ranking()
         leaders = ranking[:top]
         _write_resources(site, reader, tally, ranking, report)
@@ -75,7 +84,7 @@ def build_report(
         _write_index(site, reader, tally, ranking, leaders, tips)
         pages = site.pages
         figures = tally.figures()
-    return ReportSummary(output, figures.documents, figures.resources, figures.mentions, pages)
+    return ReportSummary(output, figures.documents, figures.resources, figures.mentions, pages, with_pages)
 
 
 def _write_resources(

@@ -30,10 +30,17 @@ Done = tuple[list[DocumentView], dict[str, Tip], int]  # slim views, tips read, 
 
 
 def write_documents(
-    site: Site, reader: Reader, tips: Tips, tally: Tally, report: Progress, *, workers: int | None
+    site: Site,
+    reader: Reader,
+    listed: Sequence[tuple[str, str]],
+    tips: Tips,
+    tally: Tally,
+    report: Progress,
+    *,
+    workers: int | None,
 ) -> None:
-    """Every document page and the document list; each document is counted in ``tally``."""
-    listed = reader.documents()  # (graph, id) pairs only: the texts are read one at a time
+    """The document list, and a page per document where the site has them; each document
+    (``listed``: graph and id, sorted) is counted in ``tally``."""
     pages = max(1, -(-len(listed) // PAGE_SIZE))
     jobs: list[Job] = [(n, chunk, pages, len(listed)) for n, chunk in enumerate(chunks(listed, PAGE_SIZE), start=1)]
     if not jobs:
@@ -68,8 +75,9 @@ def _write_page(site: Site, reader: Reader, tips: Tips, job: Job) -> Done:
     rows = []
     views = []
     for graph, doc_id in chunk:
-        view = reader.document(graph, doc_id)
-        _write_document(site, view, tips, reader.min_confidence)
+        view = reader.document(graph, doc_id, provenance=site.document_pages)
+        if site.document_pages:
+            _write_document(site, view, tips, reader.min_confidence)
         rows.append(_ListedDocument(doc_id, len(view.mentions), len(_resources(view)), len(view.unplaced)))
         views.append(dataclasses.replace(view, text="", quads=()))
     site.write("documents.html", list_path("documents", number), rows=rows, page=number, pages=pages, total=total)
@@ -83,18 +91,21 @@ def _here(site: Site, reader: Reader, tips: Tips, jobs: list[Job]) -> Iterator[D
 
 
 def _in_workers(site: Site, reader: Reader, jobs: list[Job], count: int) -> Iterator[Done]:
-    setup = (reader.store.location, site.folder, site.store_label, site.generated, reader.min_confidence)
+    setup = (reader.store.location, site.folder, site.store_label, site.generated, reader.min_confidence, site.document_pages)
     return ordered_map(_worker_page, jobs, processes=count, initializer=_start_worker, initargs=setup)
 
 
 _worker: tuple[Site, Reader, Tips] | None = None
 
 
-def _start_worker(location: str, folder: Path, store_label: str, generated: str, min_confidence: float) -> None:
+def _start_worker(
+    location: str, folder: Path, store_label: str, generated: str, min_confidence: float, document_pages: bool
+) -> None:
     global _worker
     store = EmbeddedStore.open(Path(location), read_only=True)
     reader = Reader(store, min_confidence=min_confidence)
-    _worker = (Site(folder, store=store_label, generated=generated), reader, Tips(reader))
+    site = Site(folder, store=store_label, generated=generated, document_pages=document_pages)
+    _worker = (site, reader, Tips(reader))
 
 
 def _worker_page(job: Job) -> Done:

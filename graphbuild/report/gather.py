@@ -147,22 +147,24 @@ class Reader:
             redirects_to=_iris(by_predicate[DBO_WIKI_PAGE_REDIRECTS.value]),
         )
 
-    def document(self, graph: str, doc_id: str) -> DocumentView:
-        """One document with its mentions, read from its own graph."""
+    def document(self, graph: str, doc_id: str, *, provenance: bool = True) -> DocumentView:
+        """One document with its mentions, read from its own graph; with ``provenance``
+        (for its page) also its source and the quads themselves."""
         graph_node = NamedNode(graph)
-        provenance = tuple(self.store.quads(METADATA_GRAPH, subject=graph_node))
-        quads = (*self.store.quads(graph_node), *provenance)
+        about = tuple(self.store.quads(METADATA_GRAPH, subject=graph_node)) if provenance else ()
+        quads = (*self.store.quads(graph_node), *about)
         text, mentions = _read_graph(quads)
         kept = [m for m in mentions if m.confidence is None or m.confidence >= self.min_confidence]
         placed = tuple(sorted((m for m in kept if m.placed), key=lambda m: (m.begin, -(m.end or 0), m.resource)))
         unplaced = tuple(m for m in kept if not m.placed)
         source = generated = None
-        for quad in provenance:
+        for quad in about:
             if quad.predicate == PROV_WAS_DERIVED_FROM:
                 source = lexical(quad.object)
             elif quad.predicate == PROV_GENERATED_AT_TIME:
                 generated = lexical(quad.object)
-        return DocumentView(graph, doc_id, text, placed, unplaced, len(mentions) - len(kept), source, generated, quads)
+        left_out = len(mentions) - len(kept)
+        return DocumentView(graph, doc_id, text, placed, unplaced, left_out, source, generated, quads if provenance else ())
 
     def _rows(self, sparql: str, *, resource: str | None = None) -> Iterator[Row]:
         bindings = {"resource": NamedNode(resource)} if resource is not None else {}

@@ -88,8 +88,9 @@ def web_link(iri: str) -> str | None:
 class Site:
     """Renders templates into one output folder."""
 
-    def __init__(self, folder: Path, *, store: str, generated: str | None = None) -> None:
+    def __init__(self, folder: Path, *, store: str, generated: str | None = None, document_pages: bool = True) -> None:
         self.folder = folder
+        self.document_pages = document_pages
         self.pages = 0
         self.store_label = store
         self.generated = generated or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -113,6 +114,7 @@ class Site:
             res_url=resource_path,
             list_url=list_path,
             version=__version__,
+            doc_pages=document_pages,
             store=store,
             generated=self.generated,
         )
