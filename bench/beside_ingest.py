@@ -127,7 +127,7 @@ def render(results: dict[int, dict[str, object]]) -> str:
                 continue
             command, _, state = name.partition(" (")
             lines.append(
-                f"| {documents:,} | {command} | {state.rstrip(')') or 'fresh'} | {value['median s']} | "
+                f"| {documents:,} | {command} | {state.rstrip(')') or '–'} | {value['median s']} | "
                 f"{value.get('/ ingest', 1.0)} | {value['median CPU s']} | {value.get('CPU / ingest CPU', 1.0)} | "
                 f"{value['peak RSS MiB']} |"
             )
