@@ -66,9 +66,13 @@ def test_the_seeds_validate_clean(tmp_path: Path) -> None:
 
 
 def test_seed_store_report(seed_store: EmbeddedStore) -> None:
-    report = validate(seed_store)
+    heard: list[tuple[str, int, int | None]] = []
+    report = validate(seed_store, progress=lambda *call: heard.append(call))
     assert (report.documents, report.mentions, report.unplaced, report.violations) == (1, 12, 0, ())
     assert report.conforms
+    # Every named graph but the metadata graph is read, and the bar ends at its total.
+    graphs = len(seed_store.graphs()) - 1
+    assert heard[-1] == ("graphs", graphs, graphs)
 
 
 def test_violation_record(tmp_path: Path) -> None:
