@@ -9,6 +9,7 @@ never asks which one it has. Each kind of query has its own typed call: ``select
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,15 @@ class Rows:
         if len(keep) == len(self.variables):
             return self
         return Rows(tuple(self.variables[i] for i in keep), (tuple(row[i] for i in keep) for row in self.rows))
+
+    def page(self, *, limit: int | None, offset: int = 0) -> Rows:
+        """``limit`` rows from ``offset`` on (to the end when ``limit`` is None), as they stream.
+
+        For a query whose text cannot take ``LIMIT``/``OFFSET`` (ad-hoc SPARQL): the rows
+        before ``offset`` are still read, then dropped.
+        """
+        stop = None if limit is None else offset + limit
+        return Rows(self.variables, itertools.islice(self.rows, offset, stop))
 
 
 @dataclass(frozen=True, slots=True)
