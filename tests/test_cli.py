@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from conftest import SEED
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from graphbuild import cli
 from graphbuild.cli import app
@@ -94,8 +94,50 @@ def test_query_csv(store_dir: Path) -> None:
 def test_query_table_and_limit(store_dir: Path) -> None:
     result = gb("query", "top-entities", "--store", store_dir, "--limit", "2")
     assert result.exit_code == 0
-    assert "dbr:Decision_making" in result.stdout and "dbr:Pain " not in result.stdout
+    assert "dbr:Decision_making" in result.stdout and result.stdout.count("│ dbr:") == 2
     assert result.stdout.rstrip().endswith("2 rows")
+    assert result.stderr == "more rows follow: --offset 2 for the next page, --limit 0 for all of them\n"
+
+
+@pytest.fixture(scope="module")
+def seeds_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed folder ingested: 8 documents, 137 mentions, 61 resources."""
+    path = tmp_path_factory.mktemp("seeds") / "store"
+    assert gb("ingest", SEED.parent, "--store", path).exit_code == 0
+    return path
+
+
+def _csv_rows(result: Result) -> list[str]:
+    return result.stdout.splitlines()[1:]
+
+
+def test_query_pages(seeds_dir: Path) -> None:
+    # A table shows 100 rows, and says how to see the rest.
+    table = gb("query", "low-confidence", "-p", "threshold=2", "--store", seeds_dir)
+    assert table.exit_code == 0 and table.stdout.endswith("\n100 rows\n")
+    assert table.stderr == "more rows follow: --offset 100 for the next page, --limit 0 for all of them\n"
+    # CSV writes every row unless told; pages of it add up to the whole, in order.
+    whole = _csv_rows(gb("query", "low-confidence", "-p", "threshold=2", "--store", seeds_dir, "--format", "csv"))
+    assert len(whole) == 137
+    pages = [
+        gb("query", "low-confidence", "-p", "threshold=2", "--store", seeds_dir, "--format", "csv", "--limit", "50", "--offset", str(offset))
+        for offset in (0, 50, 100)
+    ]
+    assert [page.stderr != "" for page in pages] == [True, True, False]
+    assert [row for page in pages for row in _csv_rows(page)] == whole
+    everything = gb("query", "low-confidence", "-p", "threshold=2", "--store", seeds_dir, "--limit", "0")
+    assert everything.stdout.endswith("\n137 rows\n") and everything.stderr == ""
+    assert gb("query", "top-entities", "--store", seeds_dir, "--offset", "-1").exit_code == 2
+
+
+def test_sparql_pages(seeds_dir: Path) -> None:
+    query = "SELECT ?m WHERE { ?m itsrdf:taIdentRef ?e }"
+    whole = _csv_rows(gb("sparql", query, "--store", seeds_dir, "--format", "csv"))
+    page = gb("sparql", query, "--store", seeds_dir, "--format", "csv", "--limit", "10", "--offset", "130")
+    assert len(whole) == 137 and _csv_rows(page) == whole[130:137] and page.stderr == ""
+    table = gb("sparql", query, "--store", seeds_dir)
+    assert table.stdout.endswith("\n100 rows\n")
+    assert table.stderr == "more rows follow: --offset 100 for the next page, --limit 0 for all of them\n"
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson", "tsv"])

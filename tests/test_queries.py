@@ -344,3 +344,26 @@ def test_a_page_goes_where_the_query_says(tmp_path: Path) -> None:
     twice.write_text("#+ summary: x\nSELECT ?s WHERE {\n#+ page\n#+ page\n}\n")
     with pytest.raises(QueryError, match=r"twice\.rq:4: a canned query has at most one '#\+ page' line"):
         parse_query_file(twice)
+
+
+def test_a_long_table_prints_in_blocks_and_nothing_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from graphbuild.query import results
+
+    monkeypatch.setattr(results, "TABLE_BLOCK", 50)
+    taken: list[int] = []
+
+    def rows() -> Iterator[tuple[pyoxigraph.Literal]]:
+        for number in range(120):
+            taken.append(number)
+            yield (pyoxigraph.Literal(str(number)),)
+
+    out = io.StringIO()
+    written = results.write_rows(Rows(("n",), rows()), results.ResultFormat.TABLE, out)
+    assert (written.rows, written.more) == (120, False)
+    assert out.getvalue().count("┃ n ") == 3 and out.getvalue().endswith("\n120 rows\n")
+    # With a limit, one row past it is read to tell whether more follow, and no further.
+    taken.clear()
+    cut = results.write_rows(Rows(("n",), rows()), results.ResultFormat.CSV, io.StringIO(), limit=10)
+    assert (cut.rows, cut.more, len(taken)) == (10, True, 11)

@@ -69,10 +69,11 @@ def write_boolean(value: bool, fmt: ResultFormat, out: TextIO) -> None:
 
 def plain(term: object | None) -> str:
     """A term's lexical value: what CSV and people want."""
-    if term is None:
-        return ""
+    # IRIs and literals first: nearly every cell of a result of millions of rows.
     if isinstance(term, (NamedNode, Literal)):
         return term.value
+    if term is None:
+        return ""
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     return str(term)
@@ -103,11 +104,9 @@ def _table(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]]
 def _csv(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(variables)
-    count = 0
-    for row in rows:
-        writer.writerow([plain(term) for term in row])
-        count += 1
-    return count
+    counted = _Counted(rows)
+    writer.writerows([plain(term) for term in row] for row in counted)
+    return counted.count
 
 
 def _tsv(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]], out: TextIO) -> int:
@@ -160,13 +159,30 @@ def _json_term(term: object) -> dict[str, str]:
 
 def _json_value(term: object | None) -> object:
     if isinstance(term, Literal):
-        datatype = term.datatype.value
-        if datatype in _NUMERIC:
+        datatype = term.datatype
+        if datatype == XSD_STRING:
+            return term.value
+        if datatype.value in _NUMERIC:
             number = float(term.value)
-            return int(number) if datatype != XSD_DOUBLE.value and number.is_integer() else number
-        if datatype == XSD_BOOLEAN.value:
+            return int(number) if datatype != XSD_DOUBLE and number.is_integer() else number
+        if datatype == XSD_BOOLEAN:
             return term.value in ("true", "1")
     return None if term is None else plain(term)
+
+
+class _Counted:
+    """The rows, counted as they are read."""
+
+    def __init__(self, rows: Iterable[tuple[object | None, ...]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[object | None, ...]]:
+        count = 0
+        for row in self._rows:
+            count += 1
+            yield row
+        self.count = count
 
 
 class _Cut:

@@ -10,6 +10,7 @@ never asks which one it has. Each kind of query has its own typed call: ``select
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,7 +63,11 @@ class Rows:
         keep = [i for i, name in enumerate(self.variables) if name not in dropped]
         if len(keep) == len(self.variables):
             return self
-        return Rows(tuple(self.variables[i] for i in keep), (tuple(row[i] for i in keep) for row in self.rows))
+        variables = tuple(self.variables[i] for i in keep)
+        if len(keep) == 1:
+            only = keep[0]
+            return Rows(variables, ((row[only],) for row in self.rows))
+        return Rows(variables, map(operator.itemgetter(*keep), self.rows))
 
     def page(self, *, limit: int | None, offset: int = 0) -> Rows:
         """``limit`` rows from ``offset`` on (to the end when ``limit`` is None), as they stream.
