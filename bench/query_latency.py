@@ -1,6 +1,6 @@
 """Latency of every canned query on a store: its first page, and its whole result streamed.
 
-    python bench/query_latency.py STORE_DIR [--queries DIR] [--page 100] [--no-whole]
+    python bench/query_latency.py STORE_DIR [--queries DIR] [--page 100] [--no-whole] [--before DIR]
     python bench/query_latency.py STORE_DIR --one NAME [NAME=VALUE ...] [--queries DIR] [--page N] [--whole]
 
 Per-entity queries run for the most frequent entity (`top`) and one at rank 100 (`rank100`);
@@ -11,10 +11,14 @@ For each: the median of three runs of its first page (`--page` rows, as `graphbu
 shows in a table), and one run of its whole result written as CSV to /dev/null (as
 `graphbuild query --format csv` does), with its rows, rows/s and the process's peak RSS.
 `--page 0` times whole results only, as the queries of `--queries DIR` (another version's
-queries/ folder, say) that do not page. Each measurement runs in a process of its own with a
-time limit, since a query cannot be interrupted from inside: one that takes longer is
-reported as the limit, negated. Prints {"latencies": {figure: ms}, "cpu": {figure: ms},
-"whole": {figure: {rows, seconds, rows/s, peak RSS MiB}}, "parameters": {figure: {name: value}}}.
+queries/ folder, say) that do not page. `--before DIR` times, just before each page, the
+whole result of the query of the same name in DIR (an earlier version's queries/, whose
+queries gave only whole results), so that both face the same load on a shared machine.
+Each measurement runs in a process of its own with a time limit, since a query cannot be
+interrupted from inside: one that takes longer is reported as the limit, negated. Prints
+{"latencies": {figure: ms}, "cpu": {figure: ms}, "before": {figure: ms}, "before cpu":
+{figure: ms}, "whole": {figure: {ms, rows, rows/s, peak RSS MiB}}, "parameters": {figure:
+{name: value}}}.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, help="a queries/ folder other than this version's")
     parser.add_argument("--page", type=int, default=100, help="rows of the first page (0: whole results only)")
     parser.add_argument("--no-whole", action="store_true", help="first pages only")
+    parser.add_argument("--before", type=Path, help="also time the whole results of the queries in this folder")
     parser.add_argument("--one", nargs="+", metavar=("NAME", "NAME=VALUE"), help="measure one query, in this process")
     parser.add_argument("--whole", action="store_true", help="with --one: its whole result rather than its first page")
     args = parser.parse_args()
@@ -62,17 +67,19 @@ def main() -> None:
         return
     with EmbeddedStore.open(args.store, read_only=True) as store:
         planned = plan(store, args.queries)
-    latencies, cpu, whole = {}, {}, {}
+    figures: dict[str, dict] = {"latencies": {}, "cpu": {}, "before": {}, "before cpu": {}, "whole": {}}
+    before = {canned.name for canned in list_queries(args.before)} if args.before else set()
     for figure, name, values in planned:
-        if args.page:
-            page = _measured(args, name, values, whole=False)
-            latencies[figure], cpu[figure] = page.get("ms", page.get("stopped")), page.get("cpu ms")
+        if name in before:
+            earlier = _measured(args.store, name, values, queries=args.before, page=0)
+            figures["before"][figure], figures["before cpu"][figure] = earlier.get("ms", earlier.get("stopped")), earlier.get("cpu ms")
+        # With --page 0, the "page" is the whole result, read (not written), median of three.
+        page = _measured(args.store, name, values, queries=args.queries, page=args.page)
+        figures["latencies"][figure], figures["cpu"][figure] = page.get("ms", page.get("stopped")), page.get("cpu ms")
         if not args.no_whole:
-            whole[figure] = _measured(args, name, values, whole=True)
-            if not args.page:
-                latencies[figure] = whole[figure].get("ms", whole[figure].get("stopped"))
-    parameters = {figure: values for figure, _, values in planned if values}
-    print(json.dumps({"latencies": latencies, "cpu": cpu, "whole": whole, "parameters": parameters}))
+            figures["whole"][figure] = _measured(args.store, name, values, queries=args.queries, page=args.page, whole=True)
+    figures["parameters"] = {figure: values for figure, _, values in planned if values}
+    print(json.dumps(figures))
 
 
 def plan(store: EmbeddedStore, folder: Path | None = None) -> list[Planned]:
@@ -103,11 +110,11 @@ def plan(store: EmbeddedStore, folder: Path | None = None) -> list[Planned]:
     return planned
 
 
-def _measured(args: argparse.Namespace, name: str, values: dict[str, str], *, whole: bool) -> dict:
-    command = [sys.executable, __file__, str(args.store), "--page", str(args.page), "--one", name]
+def _measured(store: Path, name: str, values: dict[str, str], *, queries: Path | None, page: int, whole: bool = False) -> dict:
+    command = [sys.executable, __file__, str(store), "--page", str(page), "--one", name]
     command += [f"{k}={v}" for k, v in values.items()]
-    if args.queries is not None:
-        command += ["--queries", str(args.queries)]
+    if queries is not None:
+        command += ["--queries", str(queries)]
     if whole:
         command.append("--whole")
     limit = _WHOLE_LIMIT_S if whole else _PAGE_LIMIT_S
