@@ -82,7 +82,7 @@ def test_store_from_environment(tmp_path: Path) -> None:
 
 def test_stats_json(store_dir: Path) -> None:
     result = gb("stats", "--store", store_dir, "--format", "json")
-    assert json.loads(result.stdout) == {"documents": 1, "mentions": 12, "unplaced": 0, "resources": 5, "quads": 183, "graphs": 3}
+    assert json.loads(result.stdout) == {"documents": 1, "mentions": 12, "unplaced": 0, "resources": 5, "quads": 203, "graphs": 3}
 
 
 def test_query_csv(store_dir: Path) -> None:
@@ -217,7 +217,7 @@ def test_export_to_file_guesses_format(store_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "all.nq"
     result = gb("export", "--store", store_dir, "--output", out)
     assert result.exit_code == 0 and result.stderr == f"wrote {out} (nquads)\n"
-    assert len(list(pyoxigraph.parse(path=str(out)))) == 183
+    assert len(list(pyoxigraph.parse(path=str(out)))) == 203
 
 
 def test_export_one_document_to_stdout(store_dir: Path) -> None:
