@@ -50,9 +50,7 @@ def query(
 ) -> None:
     """Run a canned query from queries/ with its parameters bound as RDF terms.
 
-    The table shows a page of 100 rows (--offset for the next); the other formats write
-    the whole result as it comes unless given --limit. `graphbuild queries` says in
-    which order each query's rows come.
+    The table shows a page of 100 rows (--offset 100 for the next); the other formats write the whole result as it comes unless given --limit. `graphbuild queries` says in which order each query's rows come.
     """
     canned = load_query(name)
     values = _parse_params(param or [])
@@ -94,8 +92,7 @@ def sparql(
 ) -> None:
     """Run ad-hoc SPARQL over the union of all graphs (no GRAPH ?g needed); the model's prefixes are predeclared.
 
-    SELECT results page as `query`'s do (100 rows in a table); the rows before --offset
-    are read and skipped, so a query's own LIMIT/OFFSET is the faster way to page far.
+    SELECT results page as `query`'s do (100 rows in a table); the rows before --offset are read and skipped, so a query's own LIMIT and OFFSET are the faster way to page far.
     """
     if file is not None and query_text is None:
         text = read_text(file)
