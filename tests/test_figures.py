@@ -39,6 +39,20 @@ SELECT ?e ?mentions ?documents ?confidences ?sum ?max WHERE {
   { SELECT ?e (COUNT(DISTINCT ?d) AS ?documents) WHERE { ?d schema:mentions ?e } GROUP BY ?e }
 }
 """
+# Per (resource, surface form): mention nodes with that anchor (or unplaced surface form), and their graphs.
+FORMS_AGGREGATE = """
+PREFIX itsrdf: <http://www.w3.org/2005/11/its/rdf#>
+PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
+PREFIX gb: <https://w3id.org/graphbuild/ns#>
+SELECT ?e ?form (COUNT(DISTINCT ?m) AS ?mentions) (COUNT(DISTINCT ?g) AS ?documents)
+WHERE { GRAPH ?g { ?m itsrdf:taIdentRef ?e . { ?m nif:anchorOf ?form } UNION { ?m gb:surfaceForm ?form } } }
+GROUP BY ?e ?form
+"""
+FORMS_STORED = """
+PREFIX gb: <https://w3id.org/graphbuild/ns#>
+SELECT ?e ?form ?mentions ?documents WHERE { GRAPH <https://w3id.org/graphbuild/graph/figures> {
+  ?node gb:formOf ?e ; gb:form ?form ; gb:formMentionCount ?mentions ; gb:formDocumentCount ?documents } }
+"""
 STORED = """
 PREFIX gb: <https://w3id.org/graphbuild/ns#>
 SELECT ?e ?mentions ?documents ?confidences ?sum ?max WHERE { GRAPH <https://w3id.org/graphbuild/graph/figures> {
@@ -56,9 +70,15 @@ def figures(store: EmbeddedStore, sparql: str = STORED) -> dict[str, tuple]:
     }
 
 
+def forms(store: EmbeddedStore, sparql: str = FORMS_STORED) -> dict[tuple[str, str], tuple[int, int]]:
+    result = store.select(sparql)
+    return {(row[0].value, row[1].value): (int(row[2].value), int(row[3].value)) for row in result.rows}
+
+
 def assert_current(store: EmbeddedStore) -> None:
     assert is_current(store)
     assert figures(store) == figures(store, AGGREGATE)
+    assert forms(store) == forms(store, FORMS_AGGREGATE)
 
 
 def _documents(path: Path) -> list[Document]:
@@ -83,17 +103,20 @@ def test_two_links_on_one_span_count_as_one_node_per_resource() -> None:
         Link("pain", DBR + "Pain", None, 9, 13),
     ))
     by_resource = {resource: rest for resource, *rest in shares(doc)}
-    # The span 0-4 is one node with both resources and all three confidences, as in RDF.
-    mentions, confidences, total, _ = by_resource[DBR + "Pain"]
+    # The span 0-4 is one node with both resources and all three confidences, as in RDF;
+    # each node counts once for its form, the text slice.
+    mentions, confidences, total, _, surface_forms = by_resource[DBR + "Pain"]
     assert (mentions, confidences, total) == (2, 3, pytest.approx(2.1))
-    mentions, _, _, highest = by_resource[DBR + "Ache"]
-    assert (mentions, highest) == (1, 0.9)
+    assert sorted(surface_forms) == [("Pain", 1), ("pain", 1)]
+    mentions, _, _, highest, surface_forms = by_resource[DBR + "Ache"]
+    assert (mentions, highest, surface_forms) == (1, 0.9, (("Pain", 1),))
 
 
 def test_ingest_keeps_the_figures(store: EmbeddedStore) -> None:
     ingest([SEEDS], store=store)
     assert_current(store)
     assert figures(store)[DBR + "Decision_making"] == (6, 1, 6, round(6 * 0.999999999953161, 9), 0.999999999953161)
+    assert forms(store)[(DBR + "Decision_making", "self-management")] == (6, 1)
 
 
 def test_replace_and_delete_keep_the_figures(store: EmbeddedStore, tmp_path: Path) -> None:
@@ -108,6 +131,7 @@ def test_replace_and_delete_keep_the_figures(store: EmbeddedStore, tmp_path: Pat
     assert (report.replaced, report.unchanged) == (1, 7)  # seeds/ holds 8 documents and an empty file
     assert_current(store)
     assert DBR + "Decision_making" not in figures(store)
+    assert not [pair for pair in forms(store) if pair[0] == DBR + "Decision_making"]
     assert delete(["016c47f14cd178b649ed16cb8c53"], store=store) == (["016c47f14cd178b649ed16cb8c53"], [])
     assert_current(store)
 

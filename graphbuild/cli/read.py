@@ -18,10 +18,23 @@ from graphbuild.model.vocab import PREFIXES
 from graphbuild.output.rdf import ExportFormat, export_parts, write_triples
 from graphbuild.output.rdf import export as export_store
 from graphbuild.query.canned import list_queries, load_query, run
-from graphbuild.query.results import ResultFormat, write_boolean, write_rows
+from graphbuild.query.results import ResultFormat, Written, write_boolean, write_rows
 from graphbuild.store import stats as store_stats
 from graphbuild.store.protocol import query_form
 from graphbuild.text import plural
+
+# The table's page when no --limit is given; the other formats write every row.
+TABLE_PAGE = 100
+LimitOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--limit",
+        min=0,
+        help=f"Rows per page: default {TABLE_PAGE} for the table, every row for the other formats; 0 for every row.",
+        show_default=False,
+    ),
+]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows first (the next page: --offset 100).")]
 
 
 @app.command()
@@ -33,13 +46,21 @@ def query(
     ] = None,
     store: StoreOption = DEFAULT_STORE_TEXT,
     format: Annotated[ResultFormat, typer.Option("--format", help="Output format.")] = ResultFormat.TABLE,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
 ) -> None:
-    """Run a canned query from queries/ with its parameters bound as RDF terms."""
+    """Run a canned query from queries/ with its parameters bound as RDF terms.
+
+    The table shows a page of 100 rows (--offset 100 for the next); the other formats write the whole result as it comes unless given --limit. `graphbuild queries` says in which order each query's rows come.
+    """
     canned = load_query(name)
     values = _parse_params(param or [])
+    page = _page_size(limit, format)
     with open_cli_store(store, read_only=True) as graph_store:
-        write_rows(run(canned, values, store=graph_store), format, sys.stdout, limit=limit)
+        # One row more than the page, to tell whether another page follows.
+        rows = run(canned, values, store=graph_store, limit=None if page is None else page + 1, offset=offset)
+        written = write_rows(rows, format, sys.stdout, limit=page)
+    _next_page_hint(written, page, offset)
 
 
 @app.command("queries")
@@ -67,9 +88,13 @@ def sparql(
             "CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld (default turtle).",
         ),
     ] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="Print at most this many rows.")] = None,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
 ) -> None:
-    """Run ad-hoc SPARQL over the union of all graphs (no GRAPH ?g needed); the model's prefixes are predeclared."""
+    """Run ad-hoc SPARQL over the union of all graphs (no GRAPH ?g needed); the model's prefixes are predeclared.
+
+    SELECT results page as `query`'s do (100 rows in a table); the rows before --offset are read and skipped, so a query's own LIMIT and OFFSET are the faster way to page far.
+    """
     if file is not None and query_text is None:
         text = read_text(file)
     elif query_text is not None and file is None:
@@ -79,8 +104,10 @@ def sparql(
     form = query_form(text)
     with open_cli_store(store, read_only=True) as graph_store:
         if form == "SELECT":
-            rows = graph_store.select(text, prefixes=PREFIXES)
-            write_rows(rows, choice(ResultFormat, format or "table"), sys.stdout, limit=limit)
+            fmt = choice(ResultFormat, format or "table")
+            page = _page_size(limit, fmt)
+            rows = graph_store.select(text, prefixes=PREFIXES).page(limit=None if page is None else page + 1, offset=offset)
+            written = write_rows(rows, fmt, sys.stdout, limit=page)
         elif form == "ASK":
             answer = graph_store.ask(text, prefixes=PREFIXES)
             write_boolean(answer, choice(ResultFormat, format or "table"), sys.stdout)
@@ -88,6 +115,8 @@ def sparql(
             triples = graph_store.construct(text, prefixes=PREFIXES)
             write_triples(triples, sys.stdout.buffer, format=choice(ExportFormat, format or "turtle"))
             sys.stdout.buffer.flush()
+    if form == "SELECT":
+        _next_page_hint(written, page, offset)
 
 
 class StatsFormat(str, Enum):
@@ -159,6 +188,18 @@ def export(
         else:
             export_store(graph_store, output, format=fmt, document=document)
             typer.echo(f"wrote {output} ({fmt.value})", err=True)
+
+
+def _page_size(limit: int | None, fmt: ResultFormat) -> int | None:
+    """The rows to write: --limit (0 for all), else a page for the table and all for the rest."""
+    if limit is None:
+        return TABLE_PAGE if fmt is ResultFormat.TABLE else None
+    return limit or None
+
+
+def _next_page_hint(written: Written, page: int | None, offset: int) -> None:
+    if written.more and page is not None:
+        typer.echo(f"more rows follow: --offset {offset + page} for the next page, --limit 0 for all of them", err=True)
 
 
 def _parse_params(raw: list[str]) -> dict[str, str]:

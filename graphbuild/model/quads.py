@@ -141,6 +141,14 @@ def run_iri(started: datetime) -> NamedNode:
     return NamedNode(f"{GB}run-{started.strftime('%Y%m%dT%H%M%S.%fZ')}")
 
 
+@lru_cache(maxsize=1 << 17)
+def form_figure_iri(resource: str, form: str) -> str:
+    """The figures node of one resource's surface form: a digest of the pair, so that it
+    is short and the same in every store (a corpus repeats a few thousand pairs)."""
+    digest = hashlib.sha256(f"{resource}\n{form}".encode()).hexdigest()[:32]
+    return f"{GB}form-{digest}"
+
+
 def enrichment_graph(resource: NamedNode) -> NamedNode:
     """The graph holding what was fetched about one linked resource (readable, one per IRI)."""
     return NamedNode(f"{ENRICHMENT_GRAPH.value}?resource={quote(resource.value, safe=':/()!$*+,;=@~')}")

@@ -112,6 +112,12 @@ CONFIDENCE_COUNT = NamedNode(GB + "confidenceCount")
 CONFIDENCE_SUM = NamedNode(GB + "confidenceSum")
 MAX_CONFIDENCE = NamedNode(GB + "maxConfidence")
 UP_TO_DATE = NamedNode(GB + "upToDate")
+# Per-(resource, surface form) figures: a node per pair (model.quads.form_figure_iri) with
+# the resource, the form, and the pair's mention and document counts.
+FORM_OF = NamedNode(GB + "formOf")
+FORM = NamedNode(GB + "form")
+FORM_MENTION_COUNT = NamedNode(GB + "formMentionCount")
+FORM_DOCUMENT_COUNT = NamedNode(GB + "formDocumentCount")
 
 DEFAULT_BASE = "https://w3id.org/graphbuild/doc/"
 METADATA_GRAPH = NamedNode("https://w3id.org/graphbuild/graph/metadata")

@@ -9,6 +9,15 @@ substitution); values never become query text. Oxigraph substitutes only project
 variables, so a query SELECTs its parameters; ``run`` leaves those columns out. Kinds: ``entity``/``iri`` (an IRI; prefixed names such as
 ``dbr:Pain`` are expanded), ``document`` (a document id), ``string``, ``integer``,
 ``double``, ``boolean``.
+
+Pages: ``run(..., limit=100, offset=200)`` gives rows 200-299. The page goes where the
+query has a line ``#+ page`` (a subquery that picks the page's rows before the per-row
+lookups and aggregates that follow it: the rest of the query then works on one page, not
+on the whole result), else at the end of the query. Either way it is ``LIMIT``/``OFFSET``
+in the query text: SPARQL cannot bind them as terms, so they are checked to be Python
+ints and written as digits, which can never become other syntax. A query without an
+``ORDER BY`` of its own comes in the store's order, the same for the same store: each
+query's summary says which order it gives.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
 _PARAM = re.compile(r"^(?P<name>\w+)\s*\((?P<kind>\w+)(?:\s*,\s*default\s+(?P<default>[^)]*?))?\)\s*(?P<doc>.*)$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_PAGE = re.compile(r"(?m)^[ \t]*#\+[ \t]*page[ \t]*$")
 KINDS = ("entity", "iri", "document", "string", "integer", "double", "boolean")
 
 
@@ -54,6 +64,11 @@ class CannedQuery:
     @property
     def reads_figures(self) -> bool:
         return FIGURES_GRAPH.value in self.text
+
+    @property
+    def pages_inside(self) -> bool:
+        """Whether a subquery takes the page (a ``#+ page`` line) rather than the query's end."""
+        return _PAGE.search(self.text) is not None
 
 
 def queries_dir() -> Path:
@@ -97,6 +112,9 @@ def parse_query_file(path: Path) -> CannedQuery:
         raise QueryError(f"{path}:1: a canned query needs a '#+ summary:' header line")
     if query_form(text) != "SELECT":
         raise QueryError(f"{path}: a canned query is a SELECT query, not {query_form(text)}")
+    pages = [text.count("\n", 0, match.start()) + 1 for match in _PAGE.finditer(text)]
+    if len(pages) > 1:
+        raise QueryError(f"{path}:{pages[1]}: a canned query has at most one '#+ page' line")
     return CannedQuery(path.stem, summary, tuple(params), text, path)
 
 
@@ -133,15 +151,27 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     return Literal(value, datatype=XSD_BOOLEAN)
 
 
-def run(query: CannedQuery, values: dict[str, str], *, store: Store) -> Rows:
+def run(query: CannedQuery, values: dict[str, str], *, store: Store, limit: int | None = None, offset: int = 0) -> Rows:
     """Run a canned query with its parameters bound; parameter columns are left out.
 
-    A query that reads the per-resource figures gets them up to date (or a StoreError).
+    ``limit`` rows from ``offset`` on (all of them when ``limit`` is None), streamed. A
+    query that reads the per-resource figures gets them up to date (or a StoreError).
     """
     bindings = bind(query, values)
     if query.reads_figures:
         require_current(store)
-    return store.select(query.text, bindings=bindings).without(bindings)
+    return store.select(paged_text(query, limit=limit, offset=offset), bindings=bindings).without(bindings)
+
+
+def paged_text(query: CannedQuery, *, limit: int | None, offset: int = 0) -> str:
+    """The query's text for one page: ``LIMIT``/``OFFSET`` at its ``#+ page`` line, or at its end."""
+    for name, number in (("limit", limit), ("offset", offset)):
+        if number is not None and (type(number) is not int or number < 0):
+            raise QueryError(f"a page's {name} is a whole number of rows, 0 or more; got {number!r}")
+    modifiers = " ".join(part for part in (f"LIMIT {limit}" if limit is not None else "", f"OFFSET {offset}" if offset else "") if part)
+    if query.pages_inside:
+        return _PAGE.sub(modifiers, query.text, count=1)
+    return f"{query.text.rstrip()}\n{modifiers}\n" if modifiers else query.text
 
 
 def _iri(name: str, raw: str) -> NamedNode:

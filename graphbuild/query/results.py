@@ -1,10 +1,16 @@
-"""Writing query results: tables for people, CSV/TSV/JSON/NDJSON for programs."""
+"""Writing query results: tables for people, CSV/TSV/JSON/NDJSON for programs.
+
+Every format writes rows as they come: a result is never held whole, so a full result of
+millions of rows takes the memory of one row (of one block of rows, for tables).
+"""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import Enum
 from typing import TextIO
 
@@ -16,6 +22,9 @@ from graphbuild.model.vocab import XSD, XSD_BOOLEAN, XSD_DOUBLE, XSD_STRING, com
 from graphbuild.store.protocol import Rows
 
 _NUMERIC = {XSD + t for t in ("integer", "nonNegativeInteger", "int", "long", "decimal", "double", "float")}
+# A table prints this many rows at a time (each block a table of its own, header repeated):
+# rich lays a table out only once it has every row.
+TABLE_BLOCK = 1000
 
 
 class ResultFormat(str, Enum):
@@ -26,9 +35,20 @@ class ResultFormat(str, Enum):
     NDJSON = "ndjson"
 
 
-def write_rows(solutions: Rows, fmt: ResultFormat, out: TextIO, *, limit: int | None = None) -> int:
-    """Write SELECT results; returns the number of rows written."""
-    rows = _limited(solutions.rows, limit)
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What ``write_rows`` wrote: how many rows, and whether more came than ``limit``."""
+
+    rows: int
+    more: bool = False
+
+
+def write_rows(solutions: Rows, fmt: ResultFormat, out: TextIO, *, limit: int | None = None) -> Written:
+    """Write SELECT results as they stream, at most ``limit`` rows (all when None).
+
+    Ask the store for one row more than ``limit`` to learn whether more follow.
+    """
+    cut = _Cut(solutions.rows, limit)
     writer = {
         ResultFormat.TABLE: _table,
         ResultFormat.CSV: _csv,
@@ -36,7 +56,8 @@ def write_rows(solutions: Rows, fmt: ResultFormat, out: TextIO, *, limit: int | 
         ResultFormat.JSON: _json,
         ResultFormat.NDJSON: _ndjson,
     }[fmt]
-    return writer(solutions.variables, rows, out)
+    count = writer(solutions.variables, cut, out)
+    return Written(count, cut.more)
 
 
 def write_boolean(value: bool, fmt: ResultFormat, out: TextIO) -> None:
@@ -48,10 +69,11 @@ def write_boolean(value: bool, fmt: ResultFormat, out: TextIO) -> None:
 
 def plain(term: object | None) -> str:
     """A term's lexical value: what CSV and people want."""
-    if term is None:
-        return ""
+    # IRIs and literals first: nearly every cell of a result of millions of rows.
     if isinstance(term, (NamedNode, Literal)):
         return term.value
+    if term is None:
+        return ""
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     return str(term)
@@ -62,12 +84,19 @@ def _short(term: object | None) -> str:
 
 
 def _table(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]], out: TextIO) -> int:
-    table = Table(*variables, show_lines=False)
+    console = Console(file=out, width=max(120, Console().width), highlight=False)
     count = 0
-    for row in rows:
-        table.add_row(*(_short(term) for term in row))
-        count += 1
-    Console(file=out, width=max(120, Console().width), highlight=False).print(table)
+    rows = iter(rows)
+    while True:
+        table = Table(*variables, show_lines=False)
+        for row in itertools.islice(rows, TABLE_BLOCK):
+            table.add_row(*(_short(term) for term in row))
+        if not table.row_count and count:
+            break
+        console.print(table)
+        count += table.row_count
+        if table.row_count < TABLE_BLOCK:
+            break
     out.write(f"{count} row{'s' if count != 1 else ''}\n")
     return count
 
@@ -75,11 +104,9 @@ def _table(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]]
 def _csv(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(variables)
-    count = 0
-    for row in rows:
-        writer.writerow([plain(term) for term in row])
-        count += 1
-    return count
+    counted = _Counted(rows)
+    writer.writerows([plain(term) for term in row] for row in counted)
+    return counted.count
 
 
 def _tsv(variables: tuple[str, ...], rows: Iterable[tuple[object | None, ...]], out: TextIO) -> int:
@@ -132,17 +159,42 @@ def _json_term(term: object) -> dict[str, str]:
 
 def _json_value(term: object | None) -> object:
     if isinstance(term, Literal):
-        datatype = term.datatype.value
-        if datatype in _NUMERIC:
+        datatype = term.datatype
+        if datatype == XSD_STRING:
+            return term.value
+        if datatype.value in _NUMERIC:
             number = float(term.value)
-            return int(number) if datatype != XSD_DOUBLE.value and number.is_integer() else number
-        if datatype == XSD_BOOLEAN.value:
+            return int(number) if datatype != XSD_DOUBLE and number.is_integer() else number
+        if datatype == XSD_BOOLEAN:
             return term.value in ("true", "1")
     return None if term is None else plain(term)
 
 
-def _limited(rows: Iterator[tuple[object | None, ...]], limit: int | None) -> Iterator[tuple[object | None, ...]]:
-    for count, row in enumerate(rows):
-        if limit is not None and count >= limit:
-            return
-        yield row
+class _Counted:
+    """The rows, counted as they are read."""
+
+    def __init__(self, rows: Iterable[tuple[object | None, ...]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[object | None, ...]]:
+        count = 0
+        for row in self._rows:
+            count += 1
+            yield row
+        self.count = count
+
+
+class _Cut:
+    """The rows up to ``limit``, noting whether another one came after them."""
+
+    def __init__(self, rows: Iterator[tuple[object | None, ...]], limit: int | None) -> None:
+        self._rows = rows if limit is None else itertools.islice(rows, limit)
+        self._after = rows
+        self._limit = limit
+        self.more = False
+
+    def __iter__(self) -> Iterator[tuple[object | None, ...]]:
+        yield from self._rows
+        if self._limit is not None:
+            self.more = next(self._after, None) is not None

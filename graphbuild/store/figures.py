@@ -6,46 +6,64 @@ many documents, and the count, sum and maximum of those mentions' confidences::
     dbr:Pain gb:mentionCount 2 ; gb:documentCount 1 ;
              gb:confidenceCount 2 ; gb:confidenceSum 1.87 ; gb:maxConfidence 0.935 .
 
+and for each (resource, surface form) pair, a node with how many of those mention nodes
+have that form (their ``nif:anchorOf``, or ``gb:surfaceForm`` if unplaced), in how many
+documents::
+
+    gb:form-1f0c… gb:formOf dbr:Pain ; gb:form "pain" ; gb:formMentionCount 2 ; gb:formDocumentCount 1 .
+
 They always equal the aggregate over the mentions in the store (``rebuild`` computes it),
 but are maintained from each document's tally as documents come and go, so that
-``top-entities`` reads a few triples per resource instead of every mention.
+``top-entities`` and ``surface-forms`` read a few triples per resource (per form) instead
+of every mention: the most mentioned resource has over a million mentions in a corpus of
+a million abstracts.
 
-Crashes: the graph carries ``<figures> gb:upToDate true``. An ingest removes it before its
-first change and puts it back in the same transaction as its last, so a run that stops
-half-way leaves it absent, and the next writer rebuilds the figures from the mentions. A
-delete changes the figures in the same transaction as the removal they follow
-(``after_removal``), so it leaves them current wherever it stops. Readers of the figures
-(``top-entities``, stats, the report) call ``require_current`` first: with the mark
-absent they rebuild the figures where they may write, and refuse where they may not.
+Crashes: the graph carries ``<figures> gb:upToDate 2`` (2: the layout with forms). An
+ingest removes it before its first change and puts it back in the same transaction as its
+last, so a run that stops half-way leaves it absent, and the next writer rebuilds the
+figures from the mentions. A delete changes the figures in the same transaction as the
+removal they follow (``after_removal``), so it leaves them current wherever it stops.
+Readers of the figures (``top-entities``, ``surface-forms``, stats, the report) call
+``require_current`` first: with the mark absent (or of an earlier layout) they rebuild the
+figures where they may write, and refuse where they may not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from graphbuild.errors import StoreError
+from graphbuild.model.quads import form_figure_iri
 from graphbuild.model.records import Document, Link
 from graphbuild.model.vocab import (
     CONFIDENCE_COUNT,
     CONFIDENCE_SUM,
     DOCUMENT_COUNT,
     FIGURES_GRAPH,
+    FORM,
+    FORM_DOCUMENT_COUNT,
+    FORM_MENTION_COUNT,
+    FORM_OF,
     ITS_TA_CONFIDENCE,
     ITS_TA_IDENT_REF,
     MAX_CONFIDENCE,
     MENTION_COUNT,
+    NIF_ANCHOR_OF,
     SCHEMA,
+    SURFACE_FORM,
     UP_TO_DATE,
     XSD_DOUBLE,
     XSD_INTEGER,
 )
 from graphbuild.store.protocol import Row, Store, Term, float_value, int_value, lexical
 
-_MARKER = Quad(FIGURES_GRAPH, UP_TO_DATE, Literal(True), FIGURES_GRAPH)
+# The mark of a complete figures graph names its layout: a store whose figures are of an
+# earlier layout (1: resources only, marked ``true``) has them rebuilt at its next write.
+_MARKER = Quad(FIGURES_GRAPH, UP_TO_DATE, Literal(2), FIGURES_GRAPH)
 # Past this many touched resources, one read of the whole graph beats one read per resource.
 _READ_ALL_ABOVE = 1000
 # Past this many quads of resources new to the graph, the bulk loader beats a transaction.
@@ -57,6 +75,11 @@ WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e OPTIONAL {{ ?m <{ITS_TA_CONFIDENCE.val
 GROUP BY ?e
 """
 _DOCUMENTS_QUERY = f"SELECT ?e (COUNT(DISTINCT ?d) AS ?documents) WHERE {{ ?d <{SCHEMA}mentions> ?e }} GROUP BY ?e"
+_FORMS_QUERY = f"""
+SELECT ?e ?s (COUNT(DISTINCT ?m) AS ?mentions) (COUNT(DISTINCT ?g) AS ?documents)
+WHERE {{ GRAPH ?g {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{NIF_ANCHOR_OF.value}>|<{SURFACE_FORM.value}> ?s }} }}
+GROUP BY ?e ?s
+"""
 _MAX_QUERY = f"""
 SELECT ?e (MAX(?c) AS ?max)
 WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }}
@@ -69,12 +92,17 @@ WHERE {{ GRAPH ?g {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.valu
 
 
 # One resource's share of one document: (resource IRI, its mention nodes, how many of them
-# carry a confidence, their sum, their maximum). A plain tuple rather than a record: the
-# documents' tallies cross between processes by the hundred thousand, and tuples pickle
-# and unpickle ~7x faster (10k documents' tallies: 0.83 s as records, 0.12 s as tuples).
-ResourceShare = tuple[str, int, int, float, "float | None"]
-# One resource's totals: (IRI, mentions, documents, confidences, their sum, their maximum).
-FigureRow = tuple[str, int, int, int, float, "float | None"]
+# carry a confidence, their sum, their maximum, and (surface form, mention nodes) for each
+# form they have). A plain tuple rather than a record: the documents' tallies cross between
+# processes by the hundred thousand, and tuples pickle and unpickle ~7x faster (10k
+# documents' tallies: 0.83 s as records, 0.12 s as tuples).
+FormShare = tuple[str, int]
+ResourceShare = tuple[str, int, int, float, "float | None", tuple[FormShare, ...]]
+# One resource's totals: (IRI, mentions, documents, confidences, their sum, their maximum,
+# and (surface form, mention nodes, documents) for each of its forms).
+FigureRow = tuple[str, int, int, int, float, "float | None", tuple[tuple[str, int, int], ...]]
+# One mention node as the store holds it: its resources, its confidences, its form.
+_Node = tuple[set[str], set[float], str]
 
 
 @dataclass(slots=True)
@@ -86,73 +114,100 @@ class _Figures:
     max_confidence: float | None = None
     # The largest confidence taken away: at or above the stored maximum, it must be re-read.
     removed_max: float | None = None
+    # Surface form -> mention nodes with it (a document's share; totals keep forms apart).
+    forms: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _FormFigures:
+    resource: str
+    form: str
+    mentions: int = 0
+    documents: int = 0
 
 
 def shares(doc: Document) -> tuple[ResourceShare, ...]:
     """What ``doc`` adds to the figures, node by node as the model writes it."""
     spans = [(link.begin, link.end) for link in doc.links if link.placed]
     if len(set(spans)) == len(spans):
-        return _one_node_per_link(doc.links)
-    nodes: dict[object, tuple[set[str], set[float]]] = {}
+        return _one_node_per_link(doc.text, doc.links)
+    nodes: dict[object, _Node] = {}
     unplaced = 0
     for link in doc.links:
-        if link.placed:
+        if link.begin is not None and link.end is not None:
             key: object = (link.begin, link.end)
+            form = doc.text[link.begin : link.end]
         else:
             unplaced += 1
             key = unplaced
-        resources, confidences = nodes.setdefault(key, (set(), set()))
+            form = link.surface
+        resources, confidences, _ = nodes.setdefault(key, (set(), set(), form))
         resources.add(link.resource)
         if link.confidence is not None:
             confidences.add(link.confidence)
     return _shares(nodes.values())
 
 
-def _one_node_per_link(links: Iterable[Link]) -> tuple[ResourceShare, ...]:
+def _one_node_per_link(text: str, links: Iterable[Link]) -> tuple[ResourceShare, ...]:
     # The usual case (no two links on one span), counted without the general case's sets:
     # a third of the cost, for every document of a corpus. Same sums, in the same order.
+    # A placed mention's form is its anchor, the text slice, as the model writes it.
     figures: dict[str, list] = {}
     for link in links:
         confidence = link.confidence
+        begin, end = link.begin, link.end
+        form = text[begin:end] if begin is not None and end is not None else link.surface
         f = figures.get(link.resource)
         if f is None:
-            figures[link.resource] = [1, 0, 0.0, None] if confidence is None else [1, 1, 0.0 + confidence, confidence]
-            continue
+            f = figures[link.resource] = [0, 0, 0.0, None, {}]
         f[0] += 1
+        f[4][form] = f[4].get(form, 0) + 1
         if confidence is not None:
             f[1] += 1
             f[2] += confidence
             if f[3] is None or confidence > f[3]:
                 f[3] = confidence
-    return tuple((resource, *f) for resource, f in figures.items())
+    return tuple((resource, f[0], f[1], f[2], f[3], tuple(f[4].items())) for resource, f in figures.items())
 
 
 def stored_shares(quads: Iterable[Quad]) -> tuple[ResourceShare, ...]:
     """What a stored document graph adds to the figures, from its quads."""
-    nodes: dict[object, tuple[set[str], set[float]]] = {}
+    links: dict[object, set[str]] = {}
+    confidences: dict[object, set[float]] = {}
+    forms: dict[object, str] = {}
     for quad in quads:
         if quad.predicate == ITS_TA_IDENT_REF:
-            nodes.setdefault(quad.subject, (set(), set()))[0].add(lexical(quad.object))
+            links.setdefault(quad.subject, set()).add(lexical(quad.object))
         elif quad.predicate == ITS_TA_CONFIDENCE:
-            nodes.setdefault(quad.subject, (set(), set()))[1].add(float(lexical(quad.object)))
-    return _shares(nodes.values())
+            confidences.setdefault(quad.subject, set()).add(float(lexical(quad.object)))
+        elif quad.predicate == NIF_ANCHOR_OF or quad.predicate == SURFACE_FORM:
+            forms[quad.subject] = lexical(quad.object)
+    return _shares((resources, confidences.get(node, set()), forms.get(node, "")) for node, resources in links.items())
 
 
-def _shares(nodes: Iterable[tuple[set[str], set[float]]]) -> tuple[ResourceShare, ...]:
+def _shares(nodes: Iterable[_Node]) -> tuple[ResourceShare, ...]:
     totals: dict[str, _Figures] = {}
-    for resources, confidences in nodes:
+    for resources, confidences, form in nodes:
         for resource in resources:
             figures = totals.setdefault(resource, _Figures())
             figures.mentions += 1
             figures.confidences += len(confidences)
             figures.confidence_sum += sum(confidences)
             figures.max_confidence = _max(figures.max_confidence, max(confidences, default=None))
-    return tuple((resource, f.mentions, f.confidences, f.confidence_sum, f.max_confidence) for resource, f in totals.items())
+            figures.forms[form] = figures.forms.get(form, 0) + 1
+    return tuple(
+        (resource, f.mentions, f.confidences, f.confidence_sum, f.max_confidence, tuple(f.forms.items()))
+        for resource, f in totals.items()
+    )
 
 
 def is_current(store: Store) -> bool:
     """Whether the figures graph was left complete by the last writer."""
-    return any(quad.predicate == UP_TO_DATE for quad in store.quads(FIGURES_GRAPH, subject=FIGURES_GRAPH))
+    # Compared by lexical value: a server may give the integer back in another datatype.
+    return any(
+        quad.predicate == UP_TO_DATE and lexical(quad.object) == lexical(_MARKER.object)
+        for quad in store.quads(FIGURES_GRAPH, subject=FIGURES_GRAPH)
+    )
 
 
 def require_current(store: Store) -> None:
@@ -176,8 +231,8 @@ def after_removal(store: Store, graphs: Sequence[NamedNode]) -> tuple[list[Named
     delta = Totals()
     for graph in graphs:
         delta.remove(stored_shares(store.quads(graph)))
-    current = _current(store, list(delta.by_resource))
     removed = {graph.value for graph in graphs}
+    current, current_forms = _current(store, [*delta.by_resource, *delta.by_form])
     combined = []
     for entity, change in delta.by_resource.items():
         if entity not in current:
@@ -186,7 +241,13 @@ def after_removal(store: Store, graphs: Sequence[NamedNode]) -> tuple[list[Named
         if figures.removed_max is not None and figures.mentions > 0:
             figures.max_confidence = _stored_max(store, entity, excluding=removed)
         combined.append((entity, figures))
-    return [NamedNode(entity) for entity, _ in combined], _quads(combined)
+    combined_forms = [
+        (node, _combined_form(current_forms[node], change))
+        for node, change in delta.by_form.items()
+        if node in current_forms
+    ]
+    subjects = [NamedNode(entity) for entity, _ in combined] + [NamedNode(node) for node, _ in combined_forms]
+    return subjects, _quads(combined, combined_forms)
 
 
 def rebuild(store: Store, *, mark_current: bool = True) -> int:
@@ -198,8 +259,12 @@ def rebuild(store: Store, *, mark_current: bool = True) -> int:
         )
     for entity, documents in _rows(store, _DOCUMENTS_QUERY):
         figures.setdefault(_iri(entity), _Figures()).documents = int_value(documents)
+    forms = {}
+    for entity, form, mentions, documents in _rows(store, _FORMS_QUERY):
+        resource, text = _iri(entity), lexical(form)
+        forms[form_figure_iri(resource, text)] = _FormFigures(resource, text, int_value(mentions), int_value(documents))
     old = [quad.subject for quad in store.quads(FIGURES_GRAPH) if isinstance(quad.subject, NamedNode)]
-    quads = _quads(figures.items())
+    quads = _quads(figures.items(), forms.items())
     store.replace_subjects(FIGURES_GRAPH, list(dict.fromkeys(old)), quads + ([_MARKER] if mark_current else []))
     return len(figures)
 
@@ -209,24 +274,41 @@ class Totals:
 
     def __init__(self) -> None:
         self.by_resource: dict[str, _Figures] = {}
+        # Keyed by the pair's figures node.
+        self.by_form: dict[str, _FormFigures] = {}
 
     def add(self, tallies: Iterable[ResourceShare]) -> None:
-        for resource, mentions, confidences, confidence_sum, max_confidence in tallies:
+        for resource, mentions, confidences, confidence_sum, max_confidence, forms in tallies:
             figures = self.by_resource.setdefault(resource, _Figures())
             figures.mentions += mentions
             figures.documents += 1
             figures.confidences += confidences
             figures.confidence_sum += confidence_sum
             figures.max_confidence = _max(figures.max_confidence, max_confidence)
+            for form, count in forms:
+                pair = self._form(resource, form)
+                pair.mentions += count
+                pair.documents += 1
 
     def remove(self, tallies: Iterable[ResourceShare]) -> None:
-        for resource, mentions, confidences, confidence_sum, max_confidence in tallies:
+        for resource, mentions, confidences, confidence_sum, max_confidence, forms in tallies:
             figures = self.by_resource.setdefault(resource, _Figures())
             figures.mentions -= mentions
             figures.documents -= 1
             figures.confidences -= confidences
             figures.confidence_sum -= confidence_sum
             figures.removed_max = _max(figures.removed_max, max_confidence)
+            for form, count in forms:
+                pair = self._form(resource, form)
+                pair.mentions -= count
+                pair.documents -= 1
+
+    def _form(self, resource: str, form: str) -> _FormFigures:
+        node = form_figure_iri(resource, form)
+        pair = self.by_form.get(node)
+        if pair is None:
+            pair = self.by_form[node] = _FormFigures(resource, form)
+        return pair
 
     def merge(self, other: Totals) -> None:
         """Add the totals of other documents (another partition's, say)."""
@@ -237,27 +319,39 @@ class Totals:
             figures.confidences += theirs.confidences
             figures.confidence_sum += theirs.confidence_sum
             figures.max_confidence = _max(figures.max_confidence, theirs.max_confidence)
+        for pair in other.by_form.values():
+            mine = self._form(pair.resource, pair.form)
+            mine.mentions += pair.mentions
+            mine.documents += pair.documents
 
     def rows(self) -> list[FigureRow]:
         """The totals as plain rows, to keep in JSON and read back with ``from_rows``."""
+        forms: dict[str, list[tuple[str, int, int]]] = {}
+        for pair in self.by_form.values():
+            forms.setdefault(pair.resource, []).append((pair.form, pair.mentions, pair.documents))
         return [
-            (resource, f.mentions, f.documents, f.confidences, f.confidence_sum, f.max_confidence)
+            (resource, f.mentions, f.documents, f.confidences, f.confidence_sum, f.max_confidence,
+             tuple(forms.get(resource, ())))
             for resource, f in self.by_resource.items()
         ]
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]]) -> Totals:
         totals = cls()
-        for resource, mentions, documents, confidences, confidence_sum, max_confidence in rows:
+        for resource, mentions, documents, confidences, confidence_sum, max_confidence, forms in rows:
             totals.by_resource[str(resource)] = _Figures(
                 int(mentions), int(documents), int(confidences), float(confidence_sum),
                 None if max_confidence is None else float(max_confidence),
             )
+            for form, form_mentions, form_documents in forms:
+                pair = totals._form(str(resource), str(form))
+                pair.mentions += int(form_mentions)
+                pair.documents += int(form_documents)
         return totals
 
     def nquads(self) -> str:
         """The figures graph these totals make on their own, marked complete."""
-        return _nquads(self.by_resource.items()) + f"{_MARKER} .\n"
+        return _nquads(self.by_resource.items(), self.by_form.items()) + f"{_MARKER} .\n"
 
 
 class FiguresKeeper:
@@ -291,14 +385,17 @@ class FiguresKeeper:
         """Write the changed figures, and the mark that they are complete, in one go.
 
         ``ready`` returns once every document written is in the store: the figures of
-        resources new to the graph are written before calling it (they need no reading of
-        the documents), so a writer's last loads and they overlap.
+        resources (and forms) new to the graph are written before calling it (they need no
+        reading of the documents), so a writer's last loads and they overlap.
         """
         if not self._open:
             return
-        delta_by_resource = self._delta.by_resource
-        current = _current(self.store, list(delta_by_resource))
-        new = _quads((e, delta) for e, delta in delta_by_resource.items() if e not in current)
+        delta, delta_forms = self._delta.by_resource, self._delta.by_form
+        current, current_forms = _current(self.store, [*delta, *delta_forms])
+        new = _quads(
+            ((e, d) for e, d in delta.items() if e not in current),
+            ((n, d) for n, d in delta_forms.items() if n not in current_forms),
+        )
         if len(new) > _BULK_ABOVE:
             # Resources the graph has no figures for yet (a first ingest, say) go the fast,
             # non-transactional way: until the mark below is back, they count as incomplete.
@@ -306,30 +403,38 @@ class FiguresKeeper:
             new = []
         if ready is not None:
             ready()
-        known = [entity for entity in delta_by_resource if entity in current]
+        known = [entity for entity in delta if entity in current]
         combined: list[tuple[str, _Figures]] = []
         for entity in known:
-            figures = _combined(current[entity], delta_by_resource[entity])
+            figures = _combined(current[entity], delta[entity])
             if figures.removed_max is not None and figures.mentions > 0:
                 figures.max_confidence = _stored_max(self.store, entity)
             combined.append((entity, figures))
-        changed = _quads(combined)
-        subjects = [*map(NamedNode, known), FIGURES_GRAPH]
+        known_forms = [node for node in delta_forms if node in current_forms]
+        combined_forms = [(node, _combined_form(current_forms[node], delta_forms[node])) for node in known_forms]
+        changed = _quads(combined, combined_forms)
+        subjects = [*map(NamedNode, known), *map(NamedNode, known_forms), FIGURES_GRAPH]
         self.store.replace_subjects(FIGURES_GRAPH, subjects, [*changed, *new, _MARKER])
         self._delta, self._open = Totals(), False
 
 
-def _current(store: Store, entities: list[str]) -> dict[str, _Figures]:
-    """The stored figures of ``entities`` (those the graph has)."""
-    if len(entities) > _READ_ALL_ABOVE:
+def _current(store: Store, subjects: list[str]) -> tuple[dict[str, _Figures], dict[str, _FormFigures]]:
+    """The stored figures of these resources and form nodes (those the graph has)."""
+    if len(subjects) > _READ_ALL_ABOVE:
         quads: Iterable[Quad] = store.quads(FIGURES_GRAPH)
     else:
-        quads = (q for e in entities for q in store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
+        quads = (q for e in subjects for q in store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
     current: dict[str, _Figures] = {}
+    forms: dict[str, _FormFigures] = {}
     for quad in quads:
-        if quad.subject != FIGURES_GRAPH and isinstance(quad.subject, NamedNode):
-            _set(current.setdefault(quad.subject.value, _Figures()), quad.predicate, lexical(quad.object))
-    return current
+        subject = quad.subject
+        if subject == FIGURES_GRAPH or not isinstance(subject, NamedNode):
+            continue
+        if quad.predicate in _FORM_PREDICATES:
+            _set_form(forms.setdefault(subject.value, _FormFigures("", "")), quad.predicate, lexical(quad.object))
+        else:
+            _set(current.setdefault(subject.value, _Figures()), quad.predicate, lexical(quad.object))
+    return current, forms
 
 
 def _stored_max(store: Store, entity: str, *, excluding: Collection[str] = ()) -> float | None:
@@ -359,12 +464,18 @@ def _combined(current: _Figures, delta: _Figures) -> _Figures:
     )
 
 
-def _quads(figures: Iterable[tuple[str, _Figures]]) -> list[Quad]:
+def _combined_form(current: _FormFigures, delta: _FormFigures) -> _FormFigures:
+    return _FormFigures(delta.resource, delta.form, current.mentions + delta.mentions, current.documents + delta.documents)
+
+
+def _quads(
+    figures: Iterable[tuple[str, _Figures]], forms: Iterable[tuple[str, _FormFigures]] = ()
+) -> list[Quad]:
     # Parsed from text: building Quad objects in Python costs ~3x as much.
-    return list(parse(_nquads(figures), RdfFormat.N_QUADS))
+    return list(parse(_nquads(figures, forms), RdfFormat.N_QUADS))
 
 
-def _nquads(figures: Iterable[tuple[str, _Figures]]) -> str:
+def _nquads(figures: Iterable[tuple[str, _Figures]], forms: Iterable[tuple[str, _FormFigures]] = ()) -> str:
     g = f" <{FIGURES_GRAPH.value}> .\n"
     lines = []
     for entity, f in figures:
@@ -379,6 +490,16 @@ def _nquads(figures: Iterable[tuple[str, _Figures]]) -> str:
         )
         if f.confidences and f.max_confidence is not None:
             lines.append(f'{s} <{MAX_CONFIDENCE.value}> "{f.max_confidence!r}"^^<{XSD_DOUBLE.value}>{g}')
+    for node, pair in forms:
+        if pair.mentions <= 0:
+            continue
+        s = f"<{node}>"
+        lines.append(
+            f"{s} <{FORM_OF.value}> <{pair.resource}>{g}"
+            f"{s} <{FORM.value}> {Literal(pair.form)}{g}"
+            f'{s} <{FORM_MENTION_COUNT.value}> "{pair.mentions}"^^<{XSD_INTEGER.value}>{g}'
+            f'{s} <{FORM_DOCUMENT_COUNT.value}> "{pair.documents}"^^<{XSD_INTEGER.value}>{g}'
+        )
     return "".join(lines)
 
 
@@ -393,6 +514,20 @@ def _set(figures: _Figures, predicate: NamedNode, value: str) -> None:
         figures.confidence_sum = float(value)
     elif predicate == MAX_CONFIDENCE:
         figures.max_confidence = float(value)
+
+
+_FORM_PREDICATES = (FORM_OF, FORM, FORM_MENTION_COUNT, FORM_DOCUMENT_COUNT)
+
+
+def _set_form(pair: _FormFigures, predicate: NamedNode, value: str) -> None:
+    if predicate == FORM_OF:
+        pair.resource = value
+    elif predicate == FORM:
+        pair.form = value
+    elif predicate == FORM_MENTION_COUNT:
+        pair.mentions = int(value)
+    elif predicate == FORM_DOCUMENT_COUNT:
+        pair.documents = int(value)
 
 
 def _rows(store: Store, sparql: str, **bindings: NamedNode) -> list[Row]:

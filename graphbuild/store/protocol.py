@@ -9,6 +9,8 @@ never asks which one it has. Each kind of query has its own typed call: ``select
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,7 +65,20 @@ class Rows:
         keep = [i for i, name in enumerate(self.variables) if name not in dropped]
         if len(keep) == len(self.variables):
             return self
-        return Rows(tuple(self.variables[i] for i in keep), (tuple(row[i] for i in keep) for row in self.rows))
+        variables = tuple(self.variables[i] for i in keep)
+        if len(keep) == 1:
+            only = keep[0]
+            return Rows(variables, ((row[only],) for row in self.rows))
+        return Rows(variables, map(operator.itemgetter(*keep), self.rows))
+
+    def page(self, *, limit: int | None, offset: int = 0) -> Rows:
+        """``limit`` rows from ``offset`` on (to the end when ``limit`` is None), as they stream.
+
+        For a query whose text cannot take ``LIMIT``/``OFFSET`` (ad-hoc SPARQL): the rows
+        before ``offset`` are still read, then dropped.
+        """
+        stop = None if limit is None else offset + limit
+        return Rows(self.variables, itertools.islice(self.rows, offset, stop))
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,18 +326,35 @@ class RemoteStore:
 
 
 def with_values(sparql: str, bindings: Bindings) -> str:
-    """``sparql`` with ``bindings`` as a VALUES block at the top of its first WHERE group."""
+    """``sparql`` with ``bindings`` as a VALUES block at the top of its first WHERE group, and
+    of every subquery's WHERE group that projects one of them.
+
+    A subquery is evaluated on its own before it is joined (SPARQL's bottom-up semantics), so
+    one that takes a page (``LIMIT``) of, say, an entity's documents must see the entity
+    bound inside it, as Oxigraph binds projected variables.
+    """
     if not bindings:
         return sparql
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(_serialised(term) for term in bindings.values())
-    block = f" VALUES ({names}) {{ ({terms}) }} "
     # Comment lines are blanked (same length) so that a '# WHERE {' in a header cannot match.
     searchable = re.sub(r"(?m)^\s*#.*$", lambda m: " " * len(m.group(0)), sparql)
-    match = re.search(r"(?i)\bWHERE\s*\{", searchable) or re.search(r"\{", searchable)
-    if match is None:
+    first = re.search(r"(?i)\bWHERE\s*\{", searchable) or re.search(r"\{", searchable)
+    if first is None:
         raise QueryError("the query has no WHERE clause to bind parameters in")
-    return sparql[: match.end()] + block + sparql[match.end() :]
+    blocks = {first.end(): list(bindings)}
+    for select in _SELECT_WHERE.finditer(searchable):
+        projected = select["projection"]
+        names = [name for name in bindings if "*" in projected or re.search(rf"[?$]{name}\b", projected)]
+        if names and select.end() not in blocks:
+            blocks[select.end()] = names
+    for at in sorted(blocks, reverse=True):
+        names = blocks[at]
+        block = f" VALUES ({' '.join(f'?{name}' for name in names)}) {{ ({' '.join(_serialised(bindings[name]) for name in names)}) }} "
+        sparql = sparql[:at] + block + sparql[at:]
+    return sparql
+
+
+# A (sub)query's SELECT clause up to its WHERE group: what it projects.
+_SELECT_WHERE = re.compile(r"(?is)\bSELECT\b(?P<projection>[^{}]*?)\bWHERE\s*\{")
 
 
 def _serialised(term: NamedNode | Literal) -> str:
