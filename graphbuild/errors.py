@@ -2,7 +2,7 @@
 
     GraphbuildError
      ├── InputError        a source cannot be read: carries path and line
- │    └── DocumentTooLarge  past the run's limit on one document's size
+     │    └── DocumentTooLarge  past the run's limit on one document's size
      ├── StoreError        the store cannot be opened, read or written
      ├── QueryError        a canned query is unknown, or a parameter is wrong
      │    └── ParameterError
@@ -10,6 +10,11 @@
      ├── EnrichError       a SPARQL endpoint or dump cannot give what enrichment asks
      ├── AnnotateError     annotation cannot go on: a bad setting, a URL that is no linker
      └── Interrupted       a long run stopped by Ctrl-C (or a signal), its work left whole
+
+An error about one argument of a library function names it in ``setting`` (the parameter's
+name: ``languages``, ``endpoint``, ``parameter entity``…) and says what is wrong in
+``detail``; its message is ``"<setting>: <detail>"``. A front end names the setting its own
+way: the command line prints the option (``--lang: …``) instead.
 """
 
 from __future__ import annotations
@@ -17,6 +22,21 @@ from __future__ import annotations
 
 class GraphbuildError(Exception):
     """Base of every error graphbuild raises on purpose."""
+
+    def __init__(self, detail: str, *, setting: str | None = None) -> None:
+        self.detail = detail
+        self.setting = setting
+        super().__init__(f"{setting}: {detail}" if setting else detail)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross from worker processes; keep the setting apart from the detail.
+        return (_rebuild, (type(self), self.detail, self.setting))
+
+
+def _rebuild(cls: type[GraphbuildError], detail: str, setting: str | None) -> GraphbuildError:
+    error = cls.__new__(cls)
+    GraphbuildError.__init__(error, detail, setting=setting)
+    return error
 
 
 class InputError(GraphbuildError):
@@ -32,7 +52,7 @@ class InputError(GraphbuildError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
 
-    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:
+    def __reduce__(self) -> tuple[object, ...]:
         # Errors cross from the preparing process; the default pickling loses the fields.
         return (type(self), (self.path, self.line, self.message))
 
@@ -73,3 +93,6 @@ class Interrupted(GraphbuildError):
     def __init__(self, done: str) -> None:
         self.done = done
         super().__init__(f"interrupted: {done}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.done,))

@@ -109,7 +109,7 @@ def test_a_broken_dump_is_named_by_file_and_line(store_dir: Path, tmp_path: Path
         (["--endpoint", "http://127.0.0.1:9/sparql", "--from", str(FIXTURE)], "Error: give --endpoint or --from, not both\n"),
         (["--endpoint", "dbpedia.org/sparql"], "Error: --endpoint: 'dbpedia.org/sparql' is not an http(s) URL\n"),
         (["--endpoint", "http://dbpedia.org/spa rql"], "Error: --endpoint: 'http://dbpedia.org/spa rql' is not a valid URL\n"),
-        (["--from", "nowhere.ttl"], "Error: --from nowhere.ttl: no such file\n"),
+        (["--from", "nowhere.ttl"], "Error: --from: nowhere.ttl: no such file\n"),
     ],
     ids=["lang", "what", "both-sources", "endpoint", "endpoint-iri", "from"],
 )
@@ -121,7 +121,7 @@ def test_bad_options(store_dir: Path, args: list[str], message: str) -> None:
 def test_no_store(tmp_path: Path) -> None:
     result = gb("enrich", "--store", tmp_path / "none", "--endpoint", "http://127.0.0.1:9/sparql")
     assert (result.exit_code, result.stderr) == (
-        1, f"Error: no store at {tmp_path / 'none'}: load documents first with `graphbuild ingest PATH --store {tmp_path / 'none'}`\n"
+        1, f"Error: no store at {tmp_path / 'none'}: ingest documents into it first\n"
     )
     assert not (tmp_path / "none").exists()
 

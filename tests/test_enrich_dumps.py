@@ -43,13 +43,13 @@ def test_format_from_the_extension(name: str, expected: DumpFormat) -> None:
 def test_unknown_formats_are_refused(name: str) -> None:
     with pytest.raises(EnrichError) as info:
         DumpFormat.guess(Path(name))
-    assert str(info.value) == f"--from {name}: cannot tell the format; name it .ttl or .nt (optionally .bz2 or .gz)"
+    assert str(info.value) == f"dumps: {name}: cannot tell the format; name it .ttl or .nt (optionally .bz2 or .gz)"
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(EnrichError) as info:
         DumpSource([FIXTURE, tmp_path / "labels.ttl.bz2"])
-    assert str(info.value) == f"--from {tmp_path / 'labels.ttl.bz2'}: no such file"
+    assert str(info.value) == f"dumps: {tmp_path / 'labels.ttl.bz2'}: no such file"
 
 
 def _rows(source: DumpSource, resources: list[NamedNode]) -> int:

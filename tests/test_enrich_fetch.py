@@ -208,7 +208,7 @@ def test_the_query_goes_by_post_as_a_form(fault_server: Faults, upstream: str) -
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.org/sparql", "http://exa mple.org/"])
 def test_bad_endpoint_urls(url: str) -> None:
-    with pytest.raises(EnrichError, match=r"^--endpoint: "):
+    with pytest.raises(EnrichError, match=r"^endpoint: "):
         Endpoint(url)
 
 

@@ -55,10 +55,10 @@ def test_languages(text: str, expected: tuple[str, ...]) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "--lang: give at least one language, e.g. en or en,de"),
-        ('en,"de', "--lang: '\"de' is not a language tag (expected e.g. en, de, pt-br)"),
-        ("en) || true || (", "--lang: 'en) || true || (' is not a language tag (expected e.g. en, de, pt-br)"),
-        ("english", "--lang: 'english' is not a language tag (expected e.g. en, de, pt-br)"),
+        ("", "languages: give at least one language, e.g. en or en,de"),
+        ('en,"de', "languages: '\"de' is not a language tag (expected e.g. en, de, pt-br)"),
+        ("en) || true || (", "languages: 'en) || true || (' is not a language tag (expected e.g. en, de, pt-br)"),
+        ("english", "languages: 'english' is not a language tag (expected e.g. en, de, pt-br)"),
     ],
 )
 def test_bad_languages_are_refused(text: str, message: str) -> None:
@@ -72,7 +72,7 @@ def test_aspects() -> None:
     assert parse_aspects("labels,types,abstracts,categories,redirects,sameas") == set(Aspect)
     with pytest.raises(EnrichError) as info:
         parse_aspects("labels,comments")
-    assert str(info.value) == "--what: 'comments' is not one of labels, types, abstracts, categories, redirects, sameas"
+    assert str(info.value) == "aspects: 'comments' is not one of labels, types, abstracts, categories, redirects, sameas"
 
 
 def test_covered_by_needs_every_aspect_and_language() -> None:

@@ -138,7 +138,7 @@ def test_low_confidence_default_and_bound_threshold(seed_store: EmbeddedStore) -
     ],
 )
 def test_injection_and_non_iris_are_refused(value: str, seed_store: EmbeddedStore) -> None:
-    with pytest.raises(ParameterError, match=r"--param entity: .* is not a valid IRI"):
+    with pytest.raises(ParameterError, match=r"^parameter entity: .* is not a valid IRI"):
         run(load_query("co-mentions"), {"entity": value}, store=seed_store)
 
 
@@ -150,9 +150,9 @@ def test_string_parameters_stay_literals(seed_store: EmbeddedStore) -> None:
 @pytest.mark.parametrize(
     ("query", "values", "message"),
     [
-        ("co-mentions", {}, "co-mentions needs --param entity=VALUE"),
+        ("co-mentions", {}, "parameter entity: co-mentions needs a value"),
         ("co-mentions", {"entity": "dbr:Pain", "x": "1"}, "co-mentions has no parameter 'x'"),
-        ("low-confidence", {"threshold": "high"}, "--param threshold: expected a number, got 'high'"),
+        ("low-confidence", {"threshold": "high"}, "parameter threshold: expected a number, got 'high'"),
     ],
 )
 def test_parameter_errors(query: str, values: dict[str, str], message: str) -> None:

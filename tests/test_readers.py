@@ -147,7 +147,7 @@ def test_unknown_extension_lists_the_known_ones(tmp_path: Path):
     (error,) = read_source(path)
     assert error.message == (
         "unknown input format (known extensions: .txt, .ttl, .nt, .nq, .trig, .n3, .rdf, .jsonld, .nif, .json, "
-        ".jsonl, .ndjson, .csv, .tsv); name it with --format"
+        ".jsonl, .ndjson, .csv, .tsv); rename the file or name its format"
     )
 
 

@@ -161,7 +161,7 @@ def test_serve_is_read_only_by_default_and_says_so(served: Served) -> None:
     )
     assert served.form("/update", {"update": INSERT}) == (
         403,
-        b"this server is read-only: updates are refused (graphbuild serve --writable takes them)\n",
+        b"this server is read-only: updates are refused (a server started writable takes them)\n",
     )
     status, _ = served.request("/store?graph=urn:x:g", data=b"<urn:x:s> <urn:x:p> <urn:x:o> .", headers={"Content-Type": "application/n-triples"}, method="PUT")
     assert status == 403
@@ -253,7 +253,7 @@ def test_serve_makes_no_store_where_there_is_none(tmp_path: Path) -> None:
     missing = tmp_path / "typo"
     result = runner.invoke(app, ["serve", "--store", str(missing), "--bind", f"127.0.0.1:{_free_port()}"])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: no store at {missing}: load documents first with `graphbuild ingest PATH --store {missing}`\n"
+    assert result.stderr == f"Error: no store at {missing}: ingest documents into it first\n"
     assert not missing.exists()
 
 

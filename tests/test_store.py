@@ -101,7 +101,7 @@ def test_bad_sparql_is_a_query_error(store: EmbeddedStore) -> None:
 
 
 def test_read_only_open_of_a_missing_store(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"no store at .*nowhere: load documents first"):
+    with pytest.raises(StoreError, match=r"no store at .*nowhere: ingest documents into it first$"):
         EmbeddedStore.open(tmp_path / "nowhere", read_only=True)
 
 

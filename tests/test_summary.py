@@ -38,7 +38,7 @@ EMPTY_REASON = "empty file, no text and no links"
 ROW_HINT = f"expected a surface form, a confidence ending in {XSD_DOUBLE}, then an IRI"
 UNKNOWN_FORMAT = (
     "unknown input format (known extensions: .txt, .ttl, .nt, .nq, .trig, .n3, .rdf, .jsonld, .nif, .json, "
-    ".jsonl, .ndjson, .csv, .tsv); name it with --format"
+    ".jsonl, .ndjson, .csv, .tsv); rename the file or name its format"
 )
 
 def row(surface: str, confidence: str, iri: str, *, first: bool = False) -> str:

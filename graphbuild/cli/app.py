@@ -51,6 +51,28 @@ E = TypeVar("E", bound=Enum)
 # processes end, what it wrote is left whole.
 _STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 FINISH_HINT = "rerun the same command to finish"
+# The library names the parameter a bad value came in; the command line names the option.
+OPTION_OF_SETTING = {
+    "aspects": "--what",
+    "dumps": "--from",
+    "endpoint": "--endpoint",
+    "format": "--format",
+    "languages": "--lang",
+    "min_confidence": "--min-confidence",
+    "output": "--output",
+    "top": "--top",
+}
+
+
+def error_line(exc: GraphbuildError) -> str:
+    """The library's error as the command line says it: a setting named by its option."""
+    if exc.setting is None:
+        return str(exc)
+    if exc.setting.startswith("parameter "):
+        option = f"--param {exc.setting.removeprefix('parameter ')}"
+    else:
+        option = OPTION_OF_SETTING.get(exc.setting, exc.setting)
+    return f"{option}: {exc.detail}"
 
 
 def errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
@@ -70,7 +92,7 @@ def errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"interrupted; {FINISH_HINT}", err=True)
             raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
         except GraphbuildError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {error_line(exc)}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -286,7 +286,7 @@ def enrich(
         raise GraphbuildError("give --endpoint or --from, not both")
     source = enrichment.DumpSource(dumps) if dumps else enrichment.Endpoint(endpoint or enrichment.DEFAULT_ENDPOINT)
     if not is_url(store) and not Path(store).exists():
-        raise GraphbuildError(f"no store at {store}: load documents first with `graphbuild ingest PATH --store {store}`")
+        raise GraphbuildError(f"no store at {store}: ingest documents into it first")
     with open_cli_store(store) as graph_store, ProgressBars("enrich") as progress:
         report = enrichment.enrich(graph_store, source=source, selection=selection, refresh=refresh, progress=progress)
     typer.echo(report.summary(source.describe()))

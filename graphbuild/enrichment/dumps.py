@@ -57,7 +57,7 @@ class DumpFormat(str, Enum):
             return cls.TURTLE
         if last == ".nt":
             return cls.NTRIPLES
-        raise EnrichError(f"--from {path}: cannot tell the format; name it .ttl or .nt (optionally .bz2 or .gz)")
+        raise EnrichError(f"{path}: cannot tell the format; name it .ttl or .nt (optionally .bz2 or .gz)", setting="dumps")
 
 
 class DumpSource:
@@ -65,11 +65,11 @@ class DumpSource:
 
     def __init__(self, paths: Sequence[Path]) -> None:
         if not paths:
-            raise EnrichError("--from: give at least one dump file")
+            raise EnrichError("give at least one dump file", setting="dumps")
         self.files: list[tuple[Path, DumpFormat]] = []
         for path in paths:
             if not path.is_file():
-                raise EnrichError(f"--from {path}: no such file")
+                raise EnrichError(f"{path}: no such file", setting="dumps")
             self.files.append((path, DumpFormat.guess(path)))
         self.sources = [NamedNode(path.resolve().as_uri()) for path, _ in self.files]
         self.requests = 0

@@ -92,11 +92,11 @@ class Endpoint:
 
     def __init__(self, url: str, *, policy: RetryPolicy | None = None) -> None:
         if not url.startswith(("http://", "https://")):
-            raise EnrichError(f"--endpoint: {url!r} is not an http(s) URL")
+            raise EnrichError(f"{url!r} is not an http(s) URL", setting="endpoint")
         try:
             self.source = NamedNode(url)
         except ValueError:
-            raise EnrichError(f"--endpoint: {url!r} is not a valid URL") from None
+            raise EnrichError(f"{url!r} is not a valid URL", setting="endpoint") from None
         self.url = url
         self.policy = policy or DEFAULT_POLICY
         self.requests = 0

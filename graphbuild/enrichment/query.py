@@ -34,7 +34,7 @@ Row = Mapping[str, Term]
 
 
 class Aspect(str, Enum):
-    """What ``--what`` can ask for."""
+    """What enrichment can ask DBpedia for about each resource."""
 
     LABELS = "labels"
     TYPES = "types"
@@ -60,10 +60,10 @@ def parse_languages(text: str) -> tuple[str, ...]:
     """``"en,de"`` -> ``("en", "de")``; each must be a language tag such as ``en`` or ``pt-br``."""
     tags = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not tags:
-        raise EnrichError("--lang: give at least one language, e.g. en or en,de")
+        raise EnrichError("give at least one language, e.g. en or en,de", setting="languages")
     for tag in tags:
         if not _LANGUAGE.match(tag):
-            raise EnrichError(f"--lang: {tag!r} is not a language tag (expected e.g. en, de, pt-br)")
+            raise EnrichError(f"{tag!r} is not a language tag (expected e.g. en, de, pt-br)", setting="languages")
     return tuple(dict.fromkeys(tags))
 
 
@@ -72,13 +72,13 @@ def parse_aspects(text: str) -> frozenset[Aspect]:
     names = [part.strip().lower() for part in text.split(",") if part.strip()]
     known = ", ".join(a.value for a in Aspect)
     if not names:
-        raise EnrichError(f"--what: give at least one of {known}")
+        raise EnrichError(f"give at least one of {known}", setting="aspects")
     aspects = set()
     for name in names:
         try:
             aspects.add(Aspect(name))
         except ValueError:
-            raise EnrichError(f"--what: {name!r} is not one of {known}") from None
+            raise EnrichError(f"{name!r} is not one of {known}", setting="aspects") from None
     return frozenset(aspects)
 
 

@@ -162,7 +162,7 @@ def write_triples(triples: Iterator[Triple], output: BinaryIO, *, format: Export
     """Serialise CONSTRUCT/DESCRIBE results; quad formats are refused."""
     rdf = format.rdf_format
     if rdf.supports_datasets and rdf is not RdfFormat.JSON_LD:
-        raise GraphbuildError(f"--format {format.value} needs named graphs; a CONSTRUCT result has none: use turtle or ntriples")
+        raise GraphbuildError(f"{format.value} needs named graphs; a CONSTRUCT result has none: use turtle or ntriples", setting="format")
     prefixes = PREFIXES if rdf is RdfFormat.TURTLE else None
     pyoxigraph.serialize(triples, output, rdf, prefixes=prefixes)
 

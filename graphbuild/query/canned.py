@@ -119,7 +119,7 @@ def parse_query_file(path: Path) -> CannedQuery:
 
 
 def bind(query: CannedQuery, values: dict[str, str]) -> dict[str, NamedNode | Literal]:
-    """Turn ``--param`` strings into RDF terms, with defaults; refuse unknown or bad ones."""
+    """Turn parameter values (strings) into RDF terms, with defaults; refuse unknown or bad ones."""
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(values) - set(declared))
     if unknown:
@@ -129,7 +129,7 @@ def bind(query: CannedQuery, values: dict[str, str]) -> dict[str, NamedNode | Li
     for param in query.parameters:
         raw = values.get(param.name, param.default)
         if raw is None:
-            raise ParameterError(f"{query.name} needs --param {param.name}=VALUE ({param.kind}: {param.doc})")
+            raise ParameterError(f"{query.name} needs a value ({param.kind}: {param.doc})", setting=f"parameter {param.name}")
         bound[param.name] = to_term(param, raw)
     return bound
 
@@ -147,7 +147,7 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
         return _number(param.name, raw, float, "a number", "double")
     value = raw.strip().lower()
     if value not in ("true", "false"):
-        raise ParameterError(f"--param {param.name}: expected true or false, got {raw!r}")
+        raise ParameterError(f"expected true or false, got {raw!r}", setting=f"parameter {param.name}")
     return Literal(value, datatype=XSD_BOOLEAN)
 
 
@@ -181,14 +181,14 @@ def _iri(name: str, raw: str) -> NamedNode:
             return NamedNode(iri)
         except ValueError:
             pass
-    raise ParameterError(f"--param {name}: {raw!r} is not a valid IRI (give a full IRI or a prefixed name such as dbr:Pain)")
+    raise ParameterError(f"{raw!r} is not a valid IRI (give a full IRI or a prefixed name such as dbr:Pain)", setting=f"parameter {name}")
 
 
 def _number(name: str, raw: str, cast: type, what: str, datatype: str) -> Literal:
     try:
         value = cast(raw.strip())
     except ValueError:
-        raise ParameterError(f"--param {name}: expected {what}, got {raw!r}") from None
+        raise ParameterError(f"expected {what}, got {raw!r}", setting=f"parameter {name}") from None
     return Literal(repr(value) if cast is float else str(value), datatype=NamedNode(XSD + datatype))
 
 

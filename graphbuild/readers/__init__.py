@@ -165,7 +165,7 @@ class SourceReader:
         fmt = (self.format or InputFormat.SUMMARY) if source == STDIN else (self.format or InputFormat.guess(Path(source)))
         if fmt is None:
             known = ", ".join(ext for f in InputFormat for ext in f.extensions)
-            yield InputError(str(source), None, f"unknown input format (known extensions: {known}); name it with --format")
+            yield InputError(str(source), None, f"unknown input format (known extensions: {known}); rename the file or name its format")
             return
         yield from _read(source, _READERS[fmt][1], self.max_size, self._opened)
 

@@ -62,9 +62,9 @@ def build_report(
     for a large corpus in a read-only store, else one.
     """
     if not 1 <= top <= network.MAX_TOP:
-        raise ReportError(f"--top must be between 1 and {network.MAX_TOP}, got {top}")
+        raise ReportError(f"must be between 1 and {network.MAX_TOP}, got {top}", setting="top")
     if not 0.0 <= min_confidence <= 1.0:
-        raise ReportError(f"--min-confidence must be between 0 and 1, got {min_confidence}")
+        raise ReportError(f"must be between 0 and 1, got {min_confidence}", setting="min_confidence")
     require_current(store)  # the index page counts the figures' quads
     reader = Reader(store, min_confidence=min_confidence)
     report = progress or (lambda stage, done, total: None)

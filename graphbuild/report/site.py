@@ -148,13 +148,13 @@ def staged(output: Path) -> Iterator[Path]:
     """A fresh folder beside ``output`` that replaces it only once the site is complete.
 
     An existing ``output`` is replaced only if it is empty or an earlier report, so a
-    mistyped ``--output`` never wipes someone's files.
+    mistyped output folder never wipes someone's files.
     """
     output = output.resolve()
     if output.exists() and not output.is_dir():
-        raise ReportError(f"{output} exists and is not a folder; choose another --output")
+        raise ReportError(f"{output} exists and is not a folder; choose another", setting="output")
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
-        raise ReportError(f"{output} is not empty and holds no graphbuild report; choose an empty or new --output")
+        raise ReportError(f"{output} is not empty and holds no graphbuild report; choose an empty or new folder", setting="output")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         staging = output.parent / f".{output.name}.partial-{os.getpid()}"

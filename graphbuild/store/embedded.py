@@ -82,7 +82,7 @@ class EmbeddedStore:
         """
         path = path or default_location()
         if read_only and not path.exists():
-            raise StoreError(f"no store at {path}: load documents first with `graphbuild ingest PATH --store {path}`")
+            raise StoreError(f"no store at {path}: ingest documents into it first")
         _check_folder(path)
         if read_only:
             return cls(_open_read_only(path), str(path), read_only=True)

@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._sparql("query", parts.query)
         if path == "/update":
             if not policy.writable:
-                raise _Refused(403, "this server is read-only: updates are refused (graphbuild serve --writable takes them)")
+                raise _Refused(403, "this server is read-only: updates are refused (a server started writable takes them)")
             if self.command != "POST":
                 raise _Refused(405, "updates are sent with POST")
             return self._sparql("update", parts.query)
@@ -164,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.command, target, self._headers(), None
         if path == "/store" and self.command in ("PUT", "POST", "DELETE"):
             if not policy.writable:
-                raise _Refused(403, "this server is read-only: Graph Store writes are refused (graphbuild serve --writable takes them)")
+                raise _Refused(403, "this server is read-only: Graph Store writes are refused (a server started writable takes them)")
             return self.command, target, self._headers(), self._body(limit=None)
         raise _Refused(405, f"{self.command} {path} is not something this server does")
 

@@ -152,7 +152,7 @@ def serve(
 def _check_store(folder: Path, *, snapshot: bool) -> None:
     # Never an empty store for a path that names none: a typo would serve nothing.
     if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
-        raise StoreError(f"no store at {folder}: load documents first with `graphbuild ingest PATH --store {folder}`")
+        raise StoreError(f"no store at {folder}: ingest documents into it first")
     if snapshot:
         EmbeddedStore.open(folder, read_only=True).close()
     else:
