@@ -546,7 +546,8 @@ def test_cli_report(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["report", "--store", str(store), "--output", str(SEEDS)])
     assert bad.exit_code == 1
     assert (
-        bad.stderr == f"Error: {SEEDS} is not empty and holds no graphbuild report; choose an empty or new --output\n"
+        bad.stderr
+        == f"Error: --output: {SEEDS} is not empty and holds no graphbuild report; choose an empty or new folder\n"
     )
     missing = runner.invoke(app, ["report", "--store", str(tmp_path / "none"), "--output", str(tmp_path / "x")])
     assert missing.exit_code == 1 and missing.stderr.startswith("Error: no store at")
