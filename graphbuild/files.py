@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from graphbuild.errors import GraphbuildError
 
-__all__ = ["Folder", "TEMPORARY", "is_remote", "list_remote", "local_path", "open_remote", "sha256_of", "sizes", "written_whole"]
+__all__ = ["Folder", "TEMPORARY", "is_remote", "list_remote", "local_path", "open_remote", "sha256_of", "sizes", "tree_size", "written_whole"]
 
 # What a file being written is called until it is whole: ``.NAME.tmp-HEX``.
 TEMPORARY = ".tmp-"
@@ -131,6 +131,19 @@ def written_whole(path: Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def tree_size(folder: Path) -> int:
+    """Bytes of every file under ``folder`` (a store's size on disk); files that go while
+    it is walked (a compaction deleting one) count as gone."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total
 
 
 def sha256_of(stream: IO[bytes]) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from typer.testing import CliRunner, Result
 
 from graphbuild import cli
 from graphbuild.cli import app
+from graphbuild.files import tree_size
+from graphbuild.store import EmbeddedStore, optimize
+from graphbuild.text import size_text
 
 SEED_ID = SEED.stem
 runner = CliRunner()
@@ -350,8 +354,26 @@ def test_ingest_spotlight_from_stdin(tmp_path: Path) -> None:
 def test_optimize_keeps_every_quad(store_dir: Path) -> None:
     before = json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout)
     result = gb("optimize", "--store", store_dir)
-    assert (result.exit_code, result.stdout) == (0, f"optimized the store at {store_dir}\n")
+    assert result.exit_code == 0
+    size = r"[\d.]+ (KiB|MiB)"
+    assert re.fullmatch(rf"optimized the store at {re.escape(str(store_dir))}: {size} → {size} on disk in [\d.]+ s\n", result.stdout)
     assert json.loads(gb("stats", "--store", store_dir, "--format", "json").stdout) == before
+
+
+def test_optimize_reports_its_estimate_and_ends_full(store_dir: Path) -> None:
+    calls: list[tuple[str, int, int | None]] = []
+    with EmbeddedStore.open(store_dir) as store:
+        done = optimize(store, progress=lambda stage, finished, total: calls.append((stage, finished, total)))
+    # Sizes of the store's folder while open (its logs and lock files included).
+    closed = tree_size(store_dir)
+    assert closed / 2 < done.bytes_before < closed * 2 and closed / 2 < done.bytes_after < closed * 2
+    assert done.seconds > 0
+    assert done.summary() == (
+        f"optimized the store at {store_dir}: {size_text(done.bytes_before)} → {size_text(done.bytes_after)} "
+        f"on disk in {done.seconds:.1f} s"
+    )
+    assert calls[-1] == ("compacted", done.bytes_before, done.bytes_before)
+    assert all(stage == "compacted" and total == done.bytes_before and finished <= total for stage, finished, total in calls)
 
 
 def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -361,7 +383,7 @@ def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0
     assert result.stderr.splitlines()[-1] == (
         f"tip: after a load this large, `graphbuild optimize --store {store}` compacts the store "
-        "(per-entity queries up to 3x faster on 100k documents)"
+        "(per-entity queries up to 3x faster on 100k documents, a third smaller on disk; it took 45 s for 100k documents)"
     )
     assert "tip:" not in gb("ingest", SEED, "--store", tmp_path / "other", "--quiet").stderr
     assert "tip:" not in gb("ingest", SEED, "--store", store).stderr  # nothing new loaded

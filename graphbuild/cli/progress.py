@@ -70,13 +70,15 @@ class ProgressBars:
         if task is None:
             label = _LABELS.get(stage, stage)
             task = self._tasks[stage] = self._bars.add_task(
-                f"{self.command}: {label}", total=total, stage=stage, bytes=stage == "bytes"
+                f"{self.command}: {label}", total=total, stage=stage, bytes=stage in _BYTE_STAGES
             )
         self._bars.update(task, completed=done, total=total)
 
 
 # Stages whose name is not the words to show.
-_LABELS = {"bytes": "input read"}
+_LABELS = {"bytes": "input read", "compacted": "compacting (estimated)"}
+# Stages counted in bytes, drawn as sizes and transfer rates.
+_BYTE_STAGES = ("bytes", "compacted")
 
 
 class _Count(ProgressColumn):
