@@ -2,7 +2,8 @@
 
     GraphbuildError
      ├── InputError        a source cannot be read: carries path and line
-     │    └── DocumentTooLarge  past the run's limit on one document's size
+     │    ├── DocumentTooLarge  past the run's limit on one document's size
+     │    └── UnknownFormat     a file whose name does not tell its format
      ├── StoreError        the store cannot be opened, read or written
      ├── QueryError        a canned query is unknown, or a parameter is wrong
      │    └── ParameterError
@@ -59,6 +60,10 @@ class InputError(GraphbuildError):
 
 class DocumentTooLarge(InputError):
     """A document (or a file read whole) larger, decompressed, than a run allows."""
+
+
+class UnknownFormat(InputError):
+    """A file whose extension names no input format (and no format was given)."""
 
 
 class StoreError(GraphbuildError):

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from graphbuild import __version__
-from graphbuild.errors import DocumentTooLarge, GraphbuildError, Interrupted
+from graphbuild.errors import DocumentTooLarge, GraphbuildError, Interrupted, UnknownFormat
 from graphbuild.pipeline.prepare import RunReport
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV
@@ -194,6 +194,8 @@ def print_problems(report: RunReport, quiet: bool) -> None:
         typer.echo(str(error), err=True)
     if any(isinstance(error, DocumentTooLarge) for error in report.errors):
         typer.echo("hint: --max-document-size SIZE raises the limit on one document's size (default 128M)", err=True)
+    if any(isinstance(error, UnknownFormat) for error in report.errors):
+        typer.echo("hint: --format FORMAT reads files whose name does not tell their format", err=True)
     if not quiet:
         for note in report.notes:
             typer.echo(f"{note.source}: note: {note.reason}; skipped", err=True)

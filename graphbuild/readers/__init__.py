@@ -26,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO, TypeVar, cast
 
-from graphbuild.errors import DocumentTooLarge, InputError
+from graphbuild.errors import DocumentTooLarge, InputError, UnknownFormat
 from graphbuild.files import is_remote, list_remote, open_remote
 from graphbuild.model.records import Document, Skipped
 from graphbuild.readers import jsonl, nif, raw, spotlight, summary, tables
@@ -165,7 +165,7 @@ class SourceReader:
         fmt = (self.format or InputFormat.SUMMARY) if source == STDIN else (self.format or InputFormat.guess(Path(source)))
         if fmt is None:
             known = ", ".join(ext for f in InputFormat for ext in f.extensions)
-            yield InputError(str(source), None, f"unknown input format (known extensions: {known}); rename the file or name its format")
+            yield UnknownFormat(str(source), None, f"unknown input format (known extensions: {known}); rename the file or name its format")
             return
         yield from _read(source, _READERS[fmt][1], self.max_size, self._opened)
 
