@@ -91,7 +91,7 @@ def measure(documents: int, work: Path, commands: Sequence[str], *, repeat: int,
     ingest = Runs()
     for _ in range(repeat):
         shutil.rmtree(store, ignore_errors=True)
-        ingest.add(*_timed([*GRAPHBUILD, "ingest", str(corpus / "summary"), "--store", str(store), "--quiet"]))
+        ingest.add(*timed([*GRAPHBUILD, "ingest", str(corpus / "summary"), "--store", str(store), "--quiet"]))
         _say(documents, "ingest", ingest.seconds[-1])
     figures: dict[str, object] = {"documents": documents, "ingest": ingest.figures()}
     stores = [("fresh", store)]
@@ -100,12 +100,12 @@ def measure(documents: int, work: Path, commands: Sequence[str], *, repeat: int,
     for state, path in stores:
         if state == "optimized":
             optimize = Runs()
-            optimize.add(*_timed([*GRAPHBUILD, "optimize", "--store", str(path)]))
+            optimize.add(*timed([*GRAPHBUILD, "optimize", "--store", str(path)]))
             figures["optimize"] = optimize.figures(against=ingest)
         for command in commands:
             runs = Runs()
             for _ in range(repeat):
-                runs.add(*_timed(_command(command, path, work), ok=(0, 1)))
+                runs.add(*timed(publish_command(command, path, work), ok=(0, 1)))
                 _say(documents, f"{command} ({state})", runs.seconds[-1])
             figures[f"{command} ({state})"] = runs.figures(against=ingest)
     figures["store MiB"] = round(sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 2**20)
@@ -134,13 +134,13 @@ def render(results: dict[int, dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def _command(name: str, store: Path, work: Path) -> list[str]:
+def publish_command(name: str, store: Path, work: Path) -> list[str]:
     if name == "validate":
         return [*GRAPHBUILD, "validate", "--store", str(store)]
     return [*GRAPHBUILD, "report", "--store", str(store), "--output", str(work / "site")]
 
 
-def _timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, float, str]:
+def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of a command with its worker processes,
     and its last line of output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

@@ -10,10 +10,12 @@ the same corpus, in one run:
   (c) the naive peer: the same graph built with rdflib and serialised as N-Quads;
   (d) `graphbuild convert` against Morph-KGC (when both are installed);
 then `graphbuild enrich --from` the corpus's synthetic DBpedia dump (enrichment.nt.gz:
-labels, types, redirects, disambiguation pages) into each ingested store, the median
-latency of every canned query on the loaded and enriched store, and export speed against
-pyoxigraph's own dump. Each figure is the median of --repeat runs; peak RSS is
-the maximum resident set of the measured process and its children.
+labels, types, redirects, disambiguation pages) into each ingested store; then, on the last
+store: `graphbuild optimize` (time, size on disk before and after), the first page and the
+whole result of every canned query, `graphbuild validate` and `graphbuild report` (each
+against the ingest's median), and export speed against pyoxigraph's own dump. Each ingest,
+limit and enrich figure is the median of --repeat runs; peak RSS is the maximum resident
+set of the measured process and its children.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from beside_ingest import Runs, publish_command, timed  # noqa: E402
 from generate import ENRICHMENT, generate  # noqa: E402
 
 # What the dump holds; abstracts, categories and Wikidata links it has none of.
@@ -136,6 +139,11 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
         "peak RSS MiB": round(max(enriching.rss_mib)),
     }
     _progress(documents, "enrich", figures["enrich"])
+    figures["optimize"] = _optimize(work / "store", ingest.disk_mib)
+    _progress(documents, "optimize", figures["optimize"])
+    for command in ("validate", "report"):
+        figures[command] = _beside_ingest(command, work, ingest.median)
+        _progress(documents, command, figures[command])
     figures["queries"], figures["query whole"], figures["query parameters"] = _query_latencies(work / "store")
     _progress(documents, "queries", figures["queries"])
     figures["export"] = _export_speed(work / "store", work)
@@ -200,6 +208,24 @@ def _query_latencies(store: Path) -> tuple[dict, dict, dict]:
     return figures["latencies"], figures["whole"], figures["parameters"]
 
 
+def _optimize(store: Path, fresh_mib: float) -> dict:
+    seconds, rss = _timed([_graphbuild(), "optimize", "--store", str(store)])
+    return {"seconds": round(seconds, 1), "disk MiB before": round(fresh_mib), "disk MiB after": round(_size_mib(store)),
+            "peak RSS MiB": round(rss)}
+
+
+def _beside_ingest(command: str, work: Path, ingest_seconds: float) -> dict:
+    """One run of validate or report on the (optimized) store, against the ingest's median."""
+    runs = Runs()
+    runs.add(*timed(publish_command(command, work / "store", work), ok=(0, 1)))
+    figures = runs.figures()
+    figures["/ ingest"] = round(runs.seconds[0] / ingest_seconds, 2)
+    if command == "report":
+        files = [p for p in (work / "site").rglob("*") if p.is_file()]
+        figures["site"] = {"files": len(files), "MiB": round(sum(p.stat().st_size for p in files) / 2**20)}
+    return figures
+
+
 def _export_speed(store: Path, work: Path) -> dict:
     ours, _ = _timed([_graphbuild(), "export", "--store", str(store), "--format", "nquads", "--output", str(work / "export.nq")])
     theirs, _ = _timed([sys.executable, str(BENCH / "limit.py"), "--dump", str(store), str(work / "dump.nq")])
@@ -256,6 +282,9 @@ def render(results: dict) -> str:
         ("speed-up over rdflib (target ≥ 3×/5×)", lambda r: f"{r.get('speed-up over rdflib', '-')}×"),
         ("store on disk", lambda r: f"{r['ingest']['disk MiB']:,} MiB"),
         ("enrich from dump", lambda r: _enrich_cell(r["enrich"]) if "enrich" in r else "not run"),
+        ("optimize: time, disk after", lambda r: _optimize_cell(r.get("optimize"))),
+        ("validate (target ≤ 1× ingest)", lambda r: _beside_cell(r.get("validate"))),
+        ("report (target ≤ 1× ingest)", lambda r: _beside_cell(r.get("report"))),
         ("(d) graphbuild convert → N-Quads", lambda r: _cell(r["convert"]["graphbuild convert"]) if "convert" in r else "not run"),
         ("(d) Morph-KGC (2 processes) → N-Quads", lambda r: _cell(r["convert"]["Morph-KGC"]) if "convert" in r else "not run"),
         ("convert speed-up over Morph-KGC (target ≥ 3×)", lambda r: f"{r['convert']['ratio']}×" if "convert" in r else "-"),
@@ -283,6 +312,20 @@ def _whole(figures: dict | None) -> str:
     if "stopped" in figures:
         return _latency(figures["stopped"])
     return f"{figures['rows']:,} rows, {figures['rows/s']:,} rows/s, {figures['peak RSS MiB']:,} MiB"
+
+
+def _optimize_cell(figures: dict | None) -> str:
+    if not figures:
+        return "not run"
+    return f"{figures['seconds']} s, {figures['disk MiB before']:,} → {figures['disk MiB after']:,} MiB"
+
+
+def _beside_cell(figures: dict | None) -> str:
+    if not figures:
+        return "not run"
+    site = figures.get("site")
+    files = f", {site['files']:,} files, {site['MiB']:,} MiB" if site else ""
+    return f"{figures['median s']} s = {figures['/ ingest']}× ingest, {figures['peak RSS MiB']:,} MiB{files}"
 
 
 def _enrich_cell(figures: dict) -> str:

@@ -53,6 +53,12 @@ def test_runner_prints_the_table(smoke: tuple[Path, list[str], dict]) -> None:
     assert labels[:5] == ["quads", "(a) graphbuild ingest", "(b) limit: bulk_load of ready N-Quads", "a/b (target ≥ 0.8)", "(c) rdflib build + serialise"]
     assert labels[6:8] == ["store on disk", "enrich from dump"]
     assert re.fullmatch(r"\| enrich from dump \| [\d.]+ s, [\d,]+ resources/s, [\d,]+ MiB \|", lines[2 + 7])
+    assert labels[8:11] == ["optimize: time, disk after", "validate (target ≤ 1× ingest)", "report (target ≤ 1× ingest)"]
+    assert re.fullmatch(r"\| optimize: time, disk after \| [\d.]+ s, [\d,]+ → [\d,]+ MiB \|", lines[2 + 8])
+    assert re.fullmatch(r"\| validate \(target ≤ 1× ingest\) \| [\d.]+ s = [\d.]+× ingest, [\d,]+ MiB \|", lines[2 + 9])
+    # the report of 40 documents: a page per document, and its summary line
+    assert figures["report"]["site"]["files"] > 40 and figures["report"]["says"].startswith("wrote ")
+    assert figures["validate"]["says"].startswith("40 documents")
     assert {"top-entities", "document-mentions"} <= set(figures["queries"])
 
 
