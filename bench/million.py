@@ -1,0 +1,231 @@
+"""One run at a million documents, stage by stage, each stage's figures kept as it ends.
+
+    python bench/million.py --work /data/gb-1m [--documents 1000000] [--stages generate,convert,…]
+    python bench/million.py --work /data/gb-1m --render      (the table of what has run)
+
+Stages, in order (each is skipped when its figures are already in WORK/figures.json, so a
+run stopped part-way goes on where it stopped; --stages picks some):
+
+  generate  the SciGraph-shaped corpus (bench/generate.py) and its DBpedia dump
+  convert   `graphbuild convert --gzip` of the corpus into N-Quads parts (all cores)
+  load      `graphbuild load` of the parts into a new store: the store's own bulk loader
+            over one big load, so it stays about half the size of an ingest's store
+  check     nothing lost: the store's quads equal the manifest's, and a sample of 100
+            documents' graphs equal their quads in the parts
+  enrich    `graphbuild enrich --from` the corpus's dump
+  queries   bench/query_latency.py: every canned query's first page (and whole result)
+  optimize  `graphbuild optimize`: time, size on disk before and after (skipped when the
+            disk has less free space than the store takes: compaction rewrites it)
+  validate  `graphbuild validate`
+  report    `graphbuild report` (paged lists, no page per document at this size)
+  export    `graphbuild export --format nquads` against pyoxigraph's own dump
+  ingest    `graphbuild ingest` of the whole corpus into a fresh store, and the limit
+            (`bulk_load` of the same quads) beside it: needs the disk for two more stores
+
+Wall time, CPU time and peak RSS of each command come from wait4 (the command and the
+processes it waited for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from beside_ingest import timed  # noqa: E402
+from generate import ENRICHMENT  # noqa: E402
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse  # noqa: E402
+
+from graphbuild.store.embedded import EmbeddedStore  # noqa: E402
+
+STAGES = ("generate", "convert", "load", "check", "enrich", "queries", "optimize", "validate", "report", "export", "ingest")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--stages", default=",".join(STAGES), help="comma-separated, from: " + ", ".join(STAGES))
+    parser.add_argument("--render", action="store_true", help="print the table of the stages run so far")
+    args = parser.parse_args()
+    run = Run(args.work, args.documents)
+    if args.render:
+        print(render(run.figures))
+        return
+    for stage in args.stages.split(","):
+        if stage not in STAGES:
+            raise SystemExit(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        if stage in run.figures:
+            print(f"{stage}: done before", file=sys.stderr)
+            continue
+        print(f"{stage}: {time.strftime('%H:%M:%S')} …", file=sys.stderr, flush=True)
+        run.keep(stage, getattr(run, stage)())
+    print(render(run.figures))
+
+
+class Run:
+    def __init__(self, work: Path, documents: int) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        self.work, self.documents = work, documents
+        self.corpus, self.parts, self.store = work / "corpus", work / "parts", work / "store"
+        self.record = work / "figures.json"
+        self.figures: dict[str, dict] = json.loads(self.record.read_text()) if self.record.exists() else {}
+
+    def keep(self, stage: str, figures: dict) -> None:
+        self.figures[stage] = figures
+        self.record.write_text(json.dumps(self.figures, indent=2))
+        print(f"{stage}: {json.dumps(figures)}", file=sys.stderr, flush=True)
+
+    def generate(self) -> dict:
+        formats = "summary,enrichment"
+        figures = _command([sys.executable, str(BENCH / "generate.py"), str(self.corpus), "--documents", str(self.documents), "--formats", formats])
+        figures["corpus MiB"] = _mib(self.corpus)
+        return figures
+
+    def convert(self) -> dict:
+        shutil.rmtree(self.parts, ignore_errors=True)
+        figures = _command([*_graphbuild(), "convert", str(self.corpus / "summary"), "--output", str(self.parts), "--gzip", "--quiet"])
+        manifest = json.loads((self.parts / "_SUCCESS.json").read_text())
+        figures["quads"] = sum(part["quads"] for part in manifest["parts"])
+        figures["quads/s"] = round(figures["quads"] / figures["seconds"])
+        figures["parts MiB"] = _mib(self.parts)
+        return figures
+
+    def load(self) -> dict:
+        shutil.rmtree(self.store, ignore_errors=True)
+        figures = _command([*_graphbuild(), "load", str(self.parts), "--store", str(self.store), "--quiet"])
+        figures["quads/s"] = round(self.figures["convert"]["quads"] / figures["seconds"])
+        figures["store MiB"] = _mib(self.store)
+        return figures
+
+    def check(self) -> dict:
+        manifest = json.loads((self.parts / "_SUCCESS.json").read_text())
+        expected = sum(part["quads"] for part in manifest["parts"])
+        with EmbeddedStore.open(self.store, read_only=True) as store:
+            stored = store.quad_count()
+            sample = _sample_graphs(self.parts, manifest, 100)
+            differing = [graph.value for graph, quads in sample.items() if _values(store.quads(graph)) != _values(quads)]
+        if stored != expected or differing:
+            raise SystemExit(f"lost on the way: {stored:,} quads stored, {expected:,} written; graphs that differ: {differing[:5]}")
+        return {"quads": stored, "sampled graphs equal": len(sample)}
+
+    def optimize(self) -> dict:
+        before = _mib(self.store)
+        free = shutil.disk_usage(self.work).free // 2**20
+        if free < before * 1.2:
+            return {"skipped": f"the store takes {before:,} MiB and the disk has {free:,} MiB free"}
+        figures = _command([*_graphbuild(), "optimize", "--store", str(self.store)])
+        figures.update({"store MiB before": before, "store MiB after": _mib(self.store)})
+        return figures
+
+    def queries(self) -> dict:
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "query_latency.py"), str(self.store)], capture_output=True, text=True, check=True
+        )
+        return dict(json.loads(done.stdout))
+
+    def validate(self) -> dict:
+        return _command([*_graphbuild(), "validate", "--store", str(self.store)], ok=(0, 1))
+
+    def report(self) -> dict:
+        site = self.work / "site"
+        figures = _command([*_graphbuild(), "report", "--store", str(self.store), "--output", str(site)])
+        files = [p for p in site.rglob("*") if p.is_file()]
+        figures.update({"files": len(files), "site MiB": round(sum(p.stat().st_size for p in files) / 2**20)})
+        return figures
+
+    def enrich(self) -> dict:
+        return _command([*_graphbuild(), "enrich", "--store", str(self.store), "--from", str(self.corpus / ENRICHMENT), "--what", "labels,types,redirects"])
+
+    def export(self) -> dict:
+        target = self.work / "export.nq"
+        ours = _command([*_graphbuild(), "export", "--store", str(self.store), "--format", "nquads", "--output", str(target)])
+        target.unlink()
+        theirs = _command([sys.executable, str(BENCH / "limit.py"), "--dump", str(self.store), str(target)])
+        target.unlink()
+        return {"graphbuild export": ours, "pyoxigraph dump": theirs, "ratio": round(ours["seconds"] / theirs["seconds"], 2)}
+
+    def ingest(self) -> dict:
+        fresh = self.work / "ingested"
+        shutil.rmtree(fresh, ignore_errors=True)
+        ours = _command([*_graphbuild(), "ingest", str(self.corpus / "summary"), "--store", str(fresh), "--quiet"])
+        ours["store MiB"] = _mib(fresh)
+        shutil.rmtree(fresh)
+        nquads = self.work / "corpus.nq"
+        with nquads.open("wb") as out:
+            for part in sorted(self.parts.glob("*.nq*")):
+                with (gzip.open(part) if part.suffix == ".gz" else part.open("rb")) as source:
+                    shutil.copyfileobj(source, out, 1 << 20)
+        limit_store = self.work / "limit"
+        shutil.rmtree(limit_store, ignore_errors=True)
+        limit = _command([sys.executable, str(BENCH / "limit.py"), str(nquads), str(limit_store)])
+        limit["store MiB"] = _mib(limit_store)
+        shutil.rmtree(limit_store)
+        nquads.unlink()
+        return {"graphbuild ingest": ours, "limit": limit, "ingest/limit": round(limit["seconds"] / ours["seconds"], 2)}
+
+
+def _command(command: list[str], ok: tuple[int, ...] = (0,)) -> dict:
+    seconds, cpu, rss, says = timed(command, ok=ok)
+    return {"seconds": round(seconds, 1), "CPU s": round(cpu, 1), "peak RSS MiB": round(rss), "says": says}
+
+
+def _sample_graphs(parts: Path, manifest: dict, count: int) -> dict[NamedNode, set[Quad]]:
+    """The quads of ``count`` document graphs, one drawn from each of ``count`` parts."""
+    rng = random.Random(1)
+    files = [parts / part["name"] for part in manifest["parts"] if part["documents"]]
+    sample: dict[NamedNode, set[Quad]] = {}
+    for path in rng.sample(files, min(count, len(files))):
+        opened: Callable = gzip.open if path.suffix == ".gz" else open
+        graphs: dict[NamedNode, set[Quad]] = {}
+        with opened(path, "rb") as data:
+            for quad in parse(data, RdfFormat.N_QUADS):
+                if isinstance(quad.graph_name, NamedNode) and "/doc/" in quad.graph_name.value:
+                    graphs.setdefault(quad.graph_name, set()).add(quad)
+        graph = rng.choice(sorted(graphs, key=lambda g: g.value))
+        sample[graph] = graphs[graph]
+    return sample
+
+
+def _values(quads: Iterable[Quad]) -> set[tuple[str, str, str]]:
+    # By lexical value: Oxigraph keeps an xsd:nonNegativeInteger as an xsd:integer.
+    return {(str(q.subject), str(q.predicate), q.object.value if isinstance(q.object, Literal) else str(q.object)) for q in quads}
+
+
+def _graphbuild() -> list[str]:
+    return [sys.executable, "-m", "graphbuild"]
+
+
+def _mib(path: Path) -> int:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20)
+
+
+def render(figures: dict[str, dict]) -> str:
+    lines = ["| stage | wall | CPU | peak RSS | what it says / figures |", "|---|---:|---:|---:|---|"]
+    for stage, value in figures.items():
+        if stage == "queries":
+            for name, ms in value.get("latencies", {}).items():
+                whole = value.get("whole", {}).get(name, {})
+                rows = f", whole: {whole['rows']:,} rows at {whole['rows/s']:,} rows/s" if "rows" in whole else ""
+                lines.append(f"| query {name} | {ms:,.1f} ms | | | first page{rows} |")
+            continue
+        if "seconds" not in value:
+            lines.append(f"| {stage} | | | | {json.dumps(value)} |")
+            continue
+        extra = {k: v for k, v in value.items() if k not in ("seconds", "CPU s", "peak RSS MiB")}
+        lines.append(f"| {stage} | {value['seconds']:,} s | {value['CPU s']:,} s | {value['peak RSS MiB']:,} MiB | {json.dumps(extra)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
