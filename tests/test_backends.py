@@ -24,6 +24,7 @@ from graphbuild.query.canned import load_query, run
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.figures import is_current
+from graphbuild.store.protocol import query_form
 from graphbuild.store.remote import Endpoints, RemoteStore, with_values
 
 SEED_ID = SEED.stem
@@ -175,6 +176,31 @@ def test_cli_against_the_backend(backend: tuple[str, Store]) -> None:
     assert csv.exit_code == 0 and csv.stdout_bytes == b"surface,mentions,documents\r\npain,2,1\r\n"
     ask = runner.invoke(app, ["sparql", "ASK { ?m nif:anchorOf 'cancer pain' }", "--store", location])
     assert ask.stdout == "true\n"
+    # With the predeclared prefixes, whose namespace IRIs end in '#': a server's answer was
+    # once read as SELECT rows because comment stripping cut the query at the first '#'.
+    construct = runner.invoke(
+        app,
+        ["sparql", "CONSTRUCT { ?m itsrdf:taIdentRef ?r } WHERE { ?m itsrdf:taIdentRef ?r ; nif:anchorOf 'pain' }",
+         "--store", location, "--format", "ntriples"],
+    )
+    assert construct.exit_code == 0, construct.output
+    lines = sorted(construct.stdout.strip().splitlines())
+    assert len(lines) == 2 and all(line.endswith("<http://dbpedia.org/resource/Pain> .") for line in lines)
+    describe = runner.invoke(app, ["sparql", "DESCRIBE dbr:Pain", "--store", location, "--format", "ntriples"])
+    assert describe.exit_code == 0, describe.output
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ("PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ("# a comment with SELECT in it\nDESCRIBE <http://example.org/a#b>", "DESCRIBE"),
+        ("PREFIX a: <http://example.org/ask#>\nSELECT ?s WHERE { ?s a:p 'CONSTRUCT' }", "SELECT"),
+        ("BASE <http://example.org/#>\nask { ?s ?p ?o }", "ASK"),
+    ],
+)
+def test_query_form_reads_past_the_prologue(query: str, form: str) -> None:
+    assert query_form(query) == form
 
 
 def test_values_block_goes_into_the_first_where() -> None:
