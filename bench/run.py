@@ -139,7 +139,7 @@ def run_size(documents: int, *, work: Path, repeat: int, rdflib: bool, morph_pyt
         "peak RSS MiB": round(max(enriching.rss_mib)),
     }
     _progress(documents, "enrich", figures["enrich"])
-    figures["optimize"] = _optimize(work / "store", ingest.disk_mib)
+    figures["optimize"] = _optimize(work / "store")
     _progress(documents, "optimize", figures["optimize"])
     for command in ("validate", "report"):
         figures[command] = _beside_ingest(command, work, ingest.median)
@@ -208,9 +208,11 @@ def _query_latencies(store: Path) -> tuple[dict, dict, dict]:
     return figures["latencies"], figures["whole"], figures["parameters"]
 
 
-def _optimize(store: Path, fresh_mib: float) -> dict:
+def _optimize(store: Path) -> dict:
+    """The enriched store compacted: time, and its size on disk before and after."""
+    before = _size_mib(store)
     seconds, rss = _timed([_graphbuild(), "optimize", "--store", str(store)])
-    return {"seconds": round(seconds, 1), "disk MiB before": round(fresh_mib), "disk MiB after": round(_size_mib(store)),
+    return {"seconds": round(seconds, 1), "disk MiB before": round(before), "disk MiB after": round(_size_mib(store)),
             "peak RSS MiB": round(rss)}
 
 
