@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from pyoxigraph import NamedNode
 from conftest import DATA, ROOT, SEED
+from pyoxigraph import NamedNode
 from rdflib.compare import isomorphic
 
 from graphbuild.model.quads import document_iri, document_quads, provenance_nquads, run_iri

@@ -96,41 +96,63 @@ _EXTENSIONS = {
 
 
 def export(
-    store: Store, output: BinaryIO | Path, *, format: ExportFormat = ExportFormat.TURTLE, document: str | None = None
+    store: Store,
+    output: BinaryIO | Path,
+    *,
+    format: ExportFormat = ExportFormat.TURTLE,
+    document: str | None = None,
+    as_stored: bool = False,
 ) -> None:
     """Write the whole store, or one document's graph and its metadata, to ``output``.
 
+    Document graphs are written in the full NIF 2.1 / ITS 2.0 form that NIF tools read
+    (graphbuild.output.full), or with ``as_stored`` as the store holds them (docs/model.md).
     Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them. A
     file is written under a temporary name and takes its own once whole.
     """
     if isinstance(output, Path):
         with written_whole(output) as temporary:
-            _export(store, str(temporary), format=format, document=document)
+            _export(store, str(temporary), format=format, document=document, as_stored=as_stored)
     else:
-        _export(store, output, format=format, document=document)
+        _export(store, output, format=format, document=document, as_stored=as_stored)
 
 
-def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None) -> None:
+def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None, as_stored: bool) -> None:
     rdf = format.rdf_format
     if document is None and format is ExportFormat.NQUADS:
-        # Line-based, nothing to arrange for a reader: the store's quads as they come, graph
-        # by graph, each document graph in the full NIF form.
-        pyoxigraph.serialize(full_quads(store.quads()), target, rdf)
+        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest;
+        # in the full form, the store's quads as they come (graph by graph) with each
+        # document graph expanded.
+        if as_stored:
+            store.dump(target, rdf)
+        else:
+            pyoxigraph.serialize(full_quads(store.quads()), target, rdf)
         return
     parts = _selected(store, document)
     prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
-    quads = (q for graph, subject in parts for q in _readable(_full(graph, subject, store.quads(graph, subject=subject))))
+    quads = (
+        q
+        for graph, subject in parts
+        for q in _readable(_full(graph, subject, store.quads(graph, subject=subject), as_stored=as_stored))
+    )
     data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
 
 
 def export_parts(
-    store: Store, folder: str | Path, *, split: int | None = None, gzip: bool = False, overwrite: bool = False
+    store: Store,
+    folder: str | Path,
+    *,
+    split: int | None = None,
+    gzip: bool = False,
+    overwrite: bool = False,
+    as_stored: bool = False,
 ) -> Manifest:
     """The whole store as N-Quads part files for bulk loaders in ``folder`` (a path or an
     fsspec URL), then their manifest: parts of about ``split`` quads, a document graph
-    never spanning two. A folder that holds the parts of another run is refused, or with
-    ``overwrite`` cleared first."""
+    never spanning two, in the full NIF form (or with ``as_stored`` as the store holds
+    them). A folder that holds the parts of another run is refused, or with ``overwrite``
+    cleared first."""
     target = Folder(folder)
     found = parts_in(target)
     if found and not overwrite:
@@ -139,7 +161,7 @@ def export_parts(
     with PartWriter(target, split=split, gzip=gzip, numbered=True) as writer:
         for graph in store.graphs():
             documents = 1 if is_document_graph(graph) else 0
-            for chunk in _batched(_full(graph, None, store.quads(graph)), 10_000):
+            for chunk in _batched(_full(graph, None, store.quads(graph), as_stored=as_stored), 10_000):
                 writer.write("".join(f"{quad} .\n" for quad in chunk), documents=documents)
                 documents = 0
     manifest = Manifest(made_by="export", parts=tuple(writer.files))
@@ -166,9 +188,9 @@ def write_triples(triples: Iterator[Triple], output: BinaryIO, *, format: Export
     pyoxigraph.serialize(triples, output, rdf, prefixes=prefixes)
 
 
-def _full(graph: NamedNode, subject: NamedNode | None, quads: Iterator[Quad]) -> Iterator[Quad]:
+def _full(graph: NamedNode, subject: NamedNode | None, quads: Iterator[Quad], *, as_stored: bool) -> Iterator[Quad]:
     """A whole document graph in the full NIF form (graphbuild.output.full); others as stored."""
-    if subject is None and is_document_graph(graph):
+    if not as_stored and subject is None and is_document_graph(graph):
         return iter(full_graph(quads))
     return quads
 
