@@ -32,7 +32,6 @@ from graphbuild.model.vocab import (
     OFFSETS_INFERRED,
     RDF_TYPE,
 )
-from graphbuild.store.protocol import lexical
 
 _TYPE = RDF_TYPE.value
 _ANNOTATORS = ITS_TA_ANNOTATORS_REF.value
@@ -40,10 +39,10 @@ _INFERRED = OFFSETS_INFERRED.value
 _IDENT = ITS_TA_IDENT_REF.value
 _REFERENCE = NIF_REFERENCE_CONTEXT.value
 _TOPIC = NIF_TOPIC.value
-_CONTEXT = NIF_CONTEXT.value
-_PHRASE = NIF_PHRASE.value
-_STRING = NIF_STRING.value
-_RFC5147 = NIF_RFC5147_STRING.value
+_CONTEXT = str(NIF_CONTEXT)
+_PHRASE = str(NIF_PHRASE)
+_STRING = str(NIF_STRING)
+_RFC5147 = str(NIF_RFC5147_STRING)
 # Predicates the expansion looks at; every other quad passes through untouched.
 _READ = frozenset({_TYPE, _ANNOTATORS, _INFERRED, _IDENT, _REFERENCE, _TOPIC})
 _NOT_DOCUMENTS = frozenset({METADATA_GRAPH.value, FIGURES_GRAPH.value})
@@ -56,7 +55,10 @@ def is_document_graph(graph: NamedNode) -> bool:
 
 def full_graph(quads: Iterable[Quad]) -> list[Quad]:
     """One document graph's quads in the full NIF form (see the module's docstring)."""
+    # Nodes are keyed by their N-Triples text (str() of a term, done in Rust): this runs
+    # for every quad of an export.
     kept: list[Quad] = []
+    held: list[Quad] = []  # annotators and flags: dropped from contexts, kept elsewhere
     types: dict[str, set[str]] = {}
     typed: dict[str, Quad] = {}  # subject -> its first rdf:type quad (its node and graph)
     annotators: dict[str, Quad] = {}  # subject -> its first taAnnotatorsRef quad
@@ -68,44 +70,48 @@ def full_graph(quads: Iterable[Quad]) -> list[Quad]:
         if predicate not in _READ:
             kept.append(quad)
             continue
-        subject = lexical(quad.subject)
+        subject = str(quad.subject)
         if predicate == _TYPE:
-            types.setdefault(subject, set()).add(lexical(quad.object))
+            types.setdefault(subject, set()).add(str(quad.object))
             typed.setdefault(subject, quad)
         elif predicate == _ANNOTATORS:
             annotators.setdefault(subject, quad)
+            held.append(quad)
+            continue
         elif predicate == _INFERRED:
             inferred.setdefault(subject, quad)
+            held.append(quad)
+            continue
         elif predicate == _IDENT:
             links.setdefault(subject, quad)
         elif predicate == _REFERENCE:
-            context_of[subject] = lexical(quad.object)
+            context_of[subject] = str(quad.object)
         else:  # nif:topic: context -> annotation
-            context_of.setdefault(lexical(quad.object), subject)
+            context_of.setdefault(str(quad.object), subject)
         kept.append(quad)
     contexts = {s for s, classes in types.items() if _CONTEXT in classes}
     shared = {c: annotators[c].object for c in contexts if c in annotators}
     all_inferred = {c: inferred[c].object for c in contexts if c in inferred}
+    kept.extend(q for q in held if str(q.subject) not in contexts)
     if not shared and not all_inferred and all(
-        _STRING in types[s] and _RFC5147 in types[s] for s, classes in types.items() if _PHRASE in classes
+        _STRING in classes and _RFC5147 in classes for classes in types.values() if _PHRASE in classes
     ):
         return kept  # the full form already
-    out = [q for q in kept if not (lexical(q.subject) in contexts and q.predicate.value in (_ANNOTATORS, _INFERRED))]
     for subject, classes in types.items():
         if _PHRASE in classes:
             typing = typed[subject]
-            for missing in (_STRING, _RFC5147):
+            for missing, node in ((_STRING, NIF_STRING), (_RFC5147, NIF_RFC5147_STRING)):
                 if missing not in classes:
-                    out.append(Quad(typing.subject, RDF_TYPE, NamedNode(missing), typing.graph_name))
+                    kept.append(Quad(typing.subject, RDF_TYPE, node, typing.graph_name))
     for subject, quad in links.items():
         context = context_of.get(subject)
         if context is None:
             continue
         if subject not in annotators and context in shared:
-            out.append(Quad(quad.subject, ITS_TA_ANNOTATORS_REF, shared[context], quad.graph_name))
+            kept.append(Quad(quad.subject, ITS_TA_ANNOTATORS_REF, shared[context], quad.graph_name))
         if subject not in inferred and context in all_inferred and _PHRASE in types.get(subject, ()):
-            out.append(Quad(quad.subject, OFFSETS_INFERRED, all_inferred[context], quad.graph_name))
-    return out
+            kept.append(Quad(quad.subject, OFFSETS_INFERRED, all_inferred[context], quad.graph_name))
+    return kept
 
 
 def full_quads(quads: Iterable[Quad]) -> Iterator[Quad]:
