@@ -24,6 +24,7 @@ from graphbuild.model.vocab import (
     SPOTLIGHT,
     XSD_BOOLEAN,
 )
+from graphbuild.output.full import full_quads
 from graphbuild.output.rdf import ExportFormat, export
 from graphbuild.store.embedded import EmbeddedStore
 
@@ -165,3 +166,13 @@ def test_unknown_document(seed_store: EmbeddedStore) -> None:
 )
 def test_format_guessed_from_extension(name: str, fmt: ExportFormat | None) -> None:
     assert ExportFormat.guess(Path(name)) is fmt
+
+
+def test_a_document_graph_that_comes_in_two_runs_is_refused(seed_store: EmbeddedStore) -> None:
+    doc = NamedNode(f"https://w3id.org/graphbuild/doc/{SEED_ID}")
+    quads = list(seed_store.quads(doc))
+    metadata = list(seed_store.quads(METADATA_GRAPH))
+    # other graphs pass as they are, a document graph comes out whole and in the full form
+    assert len(list(full_quads([*metadata, *quads]))) == len(metadata) + 146
+    with pytest.raises(ValueError, match="came in two runs"):
+        list(full_quads([*quads[:50], *metadata, *quads[50:]]))

@@ -115,21 +115,31 @@ def full_graph(quads: Iterable[Quad]) -> list[Quad]:
 
 
 def full_quads(quads: Iterable[Quad]) -> Iterator[Quad]:
-    """Quads of any graphs, consecutive per graph, with each document graph in the full form."""
+    """Quads of any graphs, each graph's consecutive (as ``Store.quads()`` gives them), with
+    each document graph in the full form. Only a document graph is held, one at a time;
+    the others (metadata, figures, enrichment: large) pass straight through. A document
+    graph met again after another is refused: its context's facts could have been in the
+    part already written."""
     graph: object = None
+    document = False
     batch: list[Quad] = []
+    done: set[str] = set()
     for quad in quads:
-        if quad.graph_name != graph:
-            yield from _flushed(batch)
-            batch = []
-            graph = quad.graph_name
-        batch.append(quad)
-    yield from _flushed(batch)
-
-
-def _flushed(batch: list[Quad]) -> list[Quad]:
-    if not batch:
-        return batch
-    name = batch[0].graph_name
-    return full_graph(batch) if isinstance(name, NamedNode) and is_document_graph(name) else batch
-
+        name = quad.graph_name
+        if name != graph:
+            if batch:
+                yield from full_graph(batch)
+                batch = []
+            graph = name
+            document = isinstance(name, NamedNode) and is_document_graph(name)
+            if document:
+                assert isinstance(name, NamedNode)
+                if name.value in done:
+                    raise ValueError(f"the quads of graph <{name.value}> came in two runs; expected each graph's together")
+                done.add(name.value)
+        if document:
+            batch.append(quad)
+        else:
+            yield quad
+    if batch:
+        yield from full_graph(batch)
