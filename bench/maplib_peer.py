@@ -39,7 +39,9 @@ t:Document [ ottr:IRI ?doc, xsd:string ?id, ottr:IRI ?context, xsd:string ?text,
   ottr:Triple(?context, nif:isString, ?text),
   ottr:Triple(?context, nif:beginIndex, 0),
   ottr:Triple(?context, nif:endIndex, ?length),
-  ottr:Triple(?context, nif:sourceUrl, ?doc)
+  ottr:Triple(?context, nif:sourceUrl, ?doc),
+  ottr:Triple(?context, itsrdf:taAnnotatorsRef, <http://model.dbpedia-spotlight.org>),
+  ottr:Triple(?context, gb:offsetsInferred, true)
 } .
 
 t:Mentions [ ottr:IRI ?doc, ottr:IRI ?uri ] :: {
@@ -49,16 +51,12 @@ t:Mentions [ ottr:IRI ?doc, ottr:IRI ?uri ] :: {
 t:Phrase [ ottr:IRI ?node, ottr:IRI ?context, xsd:string ?surface, xsd:long ?begin, xsd:long ?end,
            ottr:IRI ?uri, xsd:double ?confidence ] :: {
   ottr:Triple(?node, rdf:type, nif:Phrase),
-  ottr:Triple(?node, rdf:type, nif:String),
-  ottr:Triple(?node, rdf:type, nif:RFC5147String),
   ottr:Triple(?node, nif:referenceContext, ?context),
   ottr:Triple(?node, nif:anchorOf, ?surface),
   ottr:Triple(?node, nif:beginIndex, ?begin),
   ottr:Triple(?node, nif:endIndex, ?end),
   ottr:Triple(?node, itsrdf:taIdentRef, ?uri),
-  ottr:Triple(?node, itsrdf:taConfidence, ?confidence),
-  ottr:Triple(?node, itsrdf:taAnnotatorsRef, <http://model.dbpedia-spotlight.org>),
-  ottr:Triple(?node, gb:offsetsInferred, true)
+  ottr:Triple(?node, itsrdf:taConfidence, ?confidence)
 } .
 """
 DOC = "https://w3id.org/graphbuild/doc/"

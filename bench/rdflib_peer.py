@@ -49,18 +49,19 @@ def add(dataset: Dataset, doc: Document) -> None:
     graph.add((context, NIF.beginIndex, Literal(0, datatype=XSD.nonNegativeInteger)))
     graph.add((context, NIF.endIndex, Literal(len(doc.text), datatype=XSD.nonNegativeInteger)))
     graph.add((context, NIF.sourceUrl, iri))
+    # The store's lean form (docs/model.md): the annotator and the flag (every phrase of a
+    # summary is placed by offset recovery) once on the context, phrases typed nif:Phrase only.
+    graph.add((context, ITS.taAnnotatorsRef, URIRef(doc.annotator or "")))
+    graph.add((context, GB.offsetsInferred, Literal(True)))
     for link in doc.links:
         phrase = URIRef(f"{iri}#char={link.begin},{link.end}")
-        for cls in (NIF.Phrase, NIF.String, NIF.RFC5147String):
-            graph.add((phrase, RDF.type, cls))
+        graph.add((phrase, RDF.type, NIF.Phrase))
         graph.add((phrase, NIF.referenceContext, context))
         graph.add((phrase, NIF.anchorOf, Literal(link.surface)))
         graph.add((phrase, NIF.beginIndex, Literal(link.begin, datatype=XSD.nonNegativeInteger)))
         graph.add((phrase, NIF.endIndex, Literal(link.end, datatype=XSD.nonNegativeInteger)))
         graph.add((phrase, ITS.taIdentRef, URIRef(link.resource)))
         graph.add((phrase, ITS.taConfidence, Literal(link.confidence, datatype=XSD.double)))
-        graph.add((phrase, ITS.taAnnotatorsRef, URIRef(doc.annotator or "")))
-        graph.add((phrase, GB.offsetsInferred, Literal(True)))
 
 
 if __name__ == "__main__":

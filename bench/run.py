@@ -229,9 +229,18 @@ def _beside_ingest(command: str, work: Path, ingest_seconds: float) -> dict:
 
 
 def _export_speed(store: Path, work: Path) -> dict:
-    ours, _ = _timed([_graphbuild(), "export", "--store", str(store), "--format", "nquads", "--output", str(work / "export.nq")])
+    """The default export (documents in the full NIF form, more quads than the store holds)
+    and --as-stored (the store's own quads) against pyoxigraph's dump."""
+    command = [_graphbuild(), "export", "--store", str(store), "--format", "nquads", "--output"]
+    ours, _ = _timed([*command, str(work / "export.nq")])
+    as_stored, _ = _timed([*command, str(work / "export-as-stored.nq"), "--as-stored"])
     theirs, _ = _timed([sys.executable, str(BENCH / "limit.py"), "--dump", str(store), str(work / "dump.nq")])
-    return {"graphbuild export s": round(ours, 2), "pyoxigraph dump s": round(theirs, 2), "ratio": round(ours / theirs, 2)}
+    return {
+        "graphbuild export s": round(ours, 2),
+        "graphbuild export --as-stored s": round(as_stored, 2),
+        "pyoxigraph dump s": round(theirs, 2),
+        "ratio": round(ours / theirs, 2),
+    }
 
 
 def _timed(command: list[str], *, output: Path | None = None) -> tuple[float, float]:
@@ -290,7 +299,7 @@ def render(results: dict) -> str:
         ("(d) graphbuild convert → N-Quads", lambda r: _cell(r["convert"]["graphbuild convert"]) if "convert" in r else "not run"),
         ("(d) Morph-KGC (2 processes) → N-Quads", lambda r: _cell(r["convert"]["Morph-KGC"]) if "convert" in r else "not run"),
         ("convert speed-up over Morph-KGC (target ≥ 3×)", lambda r: f"{r['convert']['ratio']}×" if "convert" in r else "-"),
-        ("export vs pyoxigraph dump (target ≤ 1.2)", lambda r: f"{r['export']['ratio']}× ({r['export']['graphbuild export s']} s)"),
+        ("export (full NIF form) vs pyoxigraph dump (target ≤ 1.2)", lambda r: _export_cell(r["export"])),
     ]
     query_names = sorted({name for r in results.values() for name in r["queries"]})
     rows += [(f"query {name}, first page (median ms)", lambda r, n=name: _latency(r["queries"].get(n))) for name in query_names]
@@ -328,6 +337,12 @@ def _beside_cell(figures: dict | None) -> str:
     site = figures.get("site")
     files = f", {site['files']:,} files, {site['MiB']:,} MiB" if site else ""
     return f"{figures['median s']} s = {figures['/ ingest']}× ingest, {figures['peak RSS MiB']:,} MiB{files}"
+
+
+def _export_cell(figures: dict) -> str:
+    as_stored = figures.get("graphbuild export --as-stored s")
+    extra = f"; --as-stored {as_stored} s" if as_stored is not None else ""
+    return f"{figures['ratio']}× ({figures['graphbuild export s']} s{extra})"
 
 
 def _enrich_cell(figures: dict) -> str:

@@ -134,7 +134,7 @@ def test_store_from_environment(tmp_path: Path) -> None:
 
 def test_stats_json(store_dir: Path) -> None:
     result = gb("stats", "--store", store_dir, "--format", "json")
-    assert json.loads(result.stdout) == {"documents": 1, "mentions": 12, "unplaced": 0, "resources": 5, "quads": 203, "graphs": 3}
+    assert json.loads(result.stdout) == {"documents": 1, "mentions": 12, "unplaced": 0, "resources": 5, "quads": 157, "graphs": 3}
 
 
 def test_query_csv(store_dir: Path) -> None:

@@ -240,3 +240,32 @@ def test_a_document_replaced_while_batches_load(tmp_path: Path, store: EmbeddedS
     assert (stats.documents, stats.mentions) == (4, 3 * 12 + 1)
     counts = dict(_rows(store, f"SELECT ?e ?n WHERE {{ GRAPH <{FIGURES_GRAPH.value}> {{ ?e gb:mentionCount ?n }} }}"))
     assert (counts[DBR + "Pain"], counts[DBR + "Focus_group"]) == ("6", "4") and is_current(store)
+
+
+
+def test_a_document_stored_in_the_full_form_is_replaced_by_the_lean_one(store: EmbeddedStore) -> None:
+    """A store written before the lean form holds each phrase with its types, annotator and
+    flag, and content hashes of that form: ingesting the same input again replaces each
+    document with the lean form, and the figures stay what they were."""
+    from graphbuild.output.full import full_graph
+
+    ingest([SEED], store=store)
+    graph = document_iri(SEED.stem, DEFAULT_BASE)
+    lean = {str(q) for q in store.quads(graph)}
+    figures = {str(q) for q in store.quads(FIGURES_GRAPH)}
+    full = full_graph(store.quads(graph))
+    # what an earlier version stored: the full form, under another content hash
+    store.add(full)
+    store.update(
+        sparql_prologue()
+        + f"DELETE {{ GRAPH <{graph.value}> {{ ?c ?p ?o }} }} WHERE {{ GRAPH <{graph.value}> {{ ?c a nif:Context ; ?p ?o "
+        "FILTER (?p IN (itsrdf:taAnnotatorsRef, gb:offsetsInferred)) } };"
+        f"DELETE {{ GRAPH <{METADATA_GRAPH.value}> {{ <{graph.value}> gb:contentHash ?h }} }} "
+        f"INSERT {{ GRAPH <{METADATA_GRAPH.value}> {{ <{graph.value}> gb:contentHash \"sha256:earlier\" }} }} "
+        f"WHERE {{ GRAPH <{METADATA_GRAPH.value}> {{ <{graph.value}> gb:contentHash ?h }} }}"
+    )
+    assert {str(q) for q in store.quads(graph)} == {str(q) for q in full} and len(full) == 146
+    report = ingest([SEED], store=store)
+    assert (report.loaded, report.replaced, report.unchanged) == (0, 1, 0)
+    assert {str(q) for q in store.quads(graph)} == lean
+    assert {str(q) for q in store.quads(FIGURES_GRAPH)} == figures and is_current(store)

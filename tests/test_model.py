@@ -8,11 +8,20 @@ from pathlib import Path
 import pytest
 import rdflib
 from conftest import DATA, ROOT, SEED
+from pyoxigraph import NamedNode
 from rdflib.compare import isomorphic
 
 from graphbuild.model.quads import document_iri, document_quads, provenance_nquads, run_iri
 from graphbuild.model.records import Document, Link
-from graphbuild.model.vocab import DEFAULT_BASE, METADATA_GRAPH
+from graphbuild.model.vocab import (
+    DEFAULT_BASE,
+    ITS_TA_ANNOTATORS_REF,
+    METADATA_GRAPH,
+    NIF_PHRASE,
+    OFFSETS_INFERRED,
+    RDF_TYPE,
+)
+from graphbuild.output.full import full_graph
 from graphbuild.pipeline.offsets import place_links
 from graphbuild.readers import read_documents
 from graphbuild.readers.summary import parse_summary
@@ -33,10 +42,65 @@ def _as_rdflib(quads: tuple) -> rdflib.Graph:
 
 
 def test_seed_graph_matches_golden_file() -> None:
+    # The store's lean form: 100 quads; export's full NIF form of it is the golden file's 146.
     graph = document_quads(_seed(), base=DEFAULT_BASE)
-    assert len(graph.quads) == 146
+    assert len(graph.quads) == 100
     golden = rdflib.Graph().parse(GOLDEN, format="turtle")
-    assert isomorphic(_as_rdflib(graph.quads), golden)
+    full = full_graph(graph.quads)
+    assert len(full) == 146
+    assert isomorphic(_as_rdflib(tuple(full)), golden)
+
+
+def test_the_lean_form_says_shared_facts_once_on_the_context() -> None:
+    graph = document_quads(_seed(), base=DEFAULT_BASE)
+    by_predicate: dict[str, list[str]] = {}
+    for quad in graph.quads:
+        by_predicate.setdefault(quad.predicate.value.rsplit("#", 1)[-1], []).append(quad.subject.value)
+    context = f"{graph.iri}#char=0,1161"
+    assert by_predicate["taAnnotatorsRef"] == [context]
+    assert by_predicate["offsetsInferred"] == [context]
+    phrases = [q.subject.value for q in graph.quads if q.object == NIF_PHRASE]
+    assert len(phrases) == graph.mentions == 12
+    types = [q for q in graph.quads if q.predicate == RDF_TYPE and q.subject.value in phrases]
+    assert len(types) == 12  # nif:Phrase only
+
+
+def _link(begin: int, *, inferred: bool = False, annotator: str | None = None) -> Link:
+    return Link("a", "http://dbpedia.org/resource/A", 0.5, begin, begin + 1, inferred=inferred, annotator=annotator)
+
+
+@pytest.mark.parametrize(
+    ("doc", "on_context", "per_link"),
+    [
+        # Every phrase inferred, one annotator: both once, on the context.
+        (Document("d", "a a a", (_link(0, inferred=True), _link(2, inferred=True)), annotator="http://x.org/a"), 2, 0),
+        # Offsets mixed: the flag per inferred phrase only.
+        (Document("d", "a a a", (_link(0, inferred=True), _link(2)), annotator="http://x.org/a"), 1, 1),
+        # A link's own annotator outranks the document's and is kept on it.
+        (Document("d", "a a a", (_link(0), _link(2, annotator="http://x.org/b")), annotator="http://x.org/a"), 1, 1),
+        # No document annotator, links that differ: each keeps its own.
+        (Document("d", "a a a", (_link(0, annotator="http://x.org/a"), _link(2, annotator="http://x.org/b"))), 0, 2),
+        # No document annotator, links that agree: lifted to the context.
+        (Document("d", "a a a", (_link(0, annotator="http://x.org/a"), _link(2, annotator="http://x.org/a"))), 1, 0),
+        # No link: nothing to share.
+        (Document("d", "a a a", (), annotator="http://x.org/a"), 0, 0),
+    ],
+)
+def test_shared_facts_go_to_the_context_and_differences_stay(doc: Document, on_context: int, per_link: int) -> None:
+    graph = document_quads(doc, base="http://example.org/")
+    shared = [q for q in graph.quads if q.predicate in (ITS_TA_ANNOTATORS_REF, OFFSETS_INFERRED)]
+    assert sum(q.subject.value.endswith("#char=0,5") for q in shared) == on_context
+    assert sum(not q.subject.value.endswith("#char=0,5") for q in shared) == per_link
+    # Export's full form gives every link its annotator and every inferred phrase its flag.
+    full = full_graph(graph.quads)
+    for link in doc.links:
+        node = NamedNode(f"http://example.org/d#char={link.begin},{link.end}")
+        annotators = {q.object.value for q in full if q.subject == node and q.predicate == ITS_TA_ANNOTATORS_REF}
+        expected = link.annotator or doc.annotator
+        assert annotators == ({expected} if expected else set())
+        flags = [q for q in full if q.subject == node and q.predicate == OFFSETS_INFERRED]
+        assert len(flags) == int(link.inferred)
+    assert not [q for q in full if q.subject.value.endswith("#char=0,5") and q.predicate in (ITS_TA_ANNOTATORS_REF, OFFSETS_INFERRED)]
 
 
 def test_all_quads_live_in_the_document_graph() -> None:
@@ -87,21 +151,23 @@ def test_unplaced_links_are_numbered_annotations() -> None:
     assert len(confidences) == 1
 
 
-# Content hashes of documents read, placed and modelled by graphbuild 0.1.0 before its
-# N-Quads writer was rewritten for speed. They are the documents' identity in a store (an
-# unchanged hash skips the document on re-ingest), so the bytes must never drift: every
-# line, its order and its escapes. Summary rows (offsets recovered, one ambiguous), Spotlight
+# Content hashes of documents read, placed and modelled by graphbuild. They are the
+# documents' identity in a store (an unchanged hash skips the document on re-ingest), so
+# the bytes must never drift by accident: every line, its order and its escapes. Pinned
+# first by 0.1.0; pinned again once, on purpose, when the store's form became lean (issue
+# 14: a store written earlier sees each document as changed on its next ingest and
+# replaces it with the lean form). Summary rows (offsets recovered, one ambiguous), Spotlight
 # types and scores, NIF annotations, escaped quotes, a U+2028 in a text, a non-ASCII IRI.
 PINNED_HASHES = [
-    ("seeds/000_70018b3530a68054.txt", '000_70018b3530a68054', "f811ff4a9949fe427784c9029e085a7b9839a642082d2cc1c6784b0fe4ad5458"),
-    ("tests/data/spotlight/good/berlin.json", 'berlin', "d237d2a5318363b4cdf1e9375a94698e4758d9b125c9834c749ebd688e25d6bd"),
-    ("tests/data/nif/good/rss-500-edited.ttl", 'http://aksw.org/N3/RSS-500/221', "041a0610dfffd9641aa8cee08f97aa1024d348f997f36c29c0b413756dd3f251"),
-    ("tests/data/nif/good/rss-500-edited.ttl", 'http://aksw.org/N3/RSS-500/178', "c0c1ab1ad3e8566d700421642c61cb2cc52fb31f17d4c0abcd79c4ece935b987"),
-    ("tests/data/jsonl/good/scigraph-03870b9a944aae2e7bf41938775a.jsonl", 'http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a', "332f83f58278bd4da5bd67fc37a050730ffd4594b84e8d3eb01c9b944788fd45"),
-    ("tests/data/summary/good/line_separator_in_text.txt", 'line_separator_in_text', "6f4692da8de2e44e97f70b73af3e6b832f33bfa002a00d16d161bc42d1455275"),
-    ("tests/data/summary/good/nonascii_iri.txt", 'nonascii_iri', "55d4a4973445ee90e24ea9ccd560b4ae9a58b3794d1faf6775154baf5ae6bade"),
-    ("tests/data/csv/good/scigraph-no-offsets.csv", '6a999a4d423d02b92a41b4226eb2', "20feb93613e63a7f1c2d2bd264fb4556f129821877c2bbbc352e882c1a1970db"),
-    ("tests/data/csv/good/scigraph-no-offsets.csv", 'http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a', "fc0bdb2a4387944501a272084630835d21cf2c992e45907c4e140a30806c5685"),
+    ("seeds/000_70018b3530a68054.txt", '000_70018b3530a68054', "5feeff960c4b99fdf9038c64a4d41e9a5c31cca14d3773c6c300e185ac6900f0"),
+    ("tests/data/spotlight/good/berlin.json", 'berlin', "459110c8294ba5abb3f7d219b6c58db0151aa55c109420c055beed0d1434bec9"),
+    ("tests/data/nif/good/rss-500-edited.ttl", 'http://aksw.org/N3/RSS-500/221', "c0c030645bee7cdb74d4270419faf5a3663ac932ed839db7d68ef44c1670dca0"),
+    ("tests/data/nif/good/rss-500-edited.ttl", 'http://aksw.org/N3/RSS-500/178', "f53c87bc5d5e930a604b91d2829a24bd27c201c86a0df4350bc2b450073f3230"),
+    ("tests/data/jsonl/good/scigraph-03870b9a944aae2e7bf41938775a.jsonl", 'http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a', "d337389389050f947c19d2102baeed40c87e46c24febf3b74b54b32fac33936a"),
+    ("tests/data/summary/good/line_separator_in_text.txt", 'line_separator_in_text', "4594a15901f70b757d8bdc5f905072c07689b560f93261d66cb2dee6b1c990d7"),
+    ("tests/data/summary/good/nonascii_iri.txt", 'nonascii_iri', "be079fda541817feab5a2f521517b3b63a00b47084c2861c608ef6fcdd5e24bb"),
+    ("tests/data/csv/good/scigraph-no-offsets.csv", '6a999a4d423d02b92a41b4226eb2', "5e329548f1903a4f5a0d0cd3c08734ef3a5ab790427f0753f06d72395fe9889f"),
+    ("tests/data/csv/good/scigraph-no-offsets.csv", 'http://www.springernature.com/scigraph/things/articles/03870b9a944aae2e7bf41938775a', "498ce7ee36240bca41b3db5523282518c60333c6fe436cbb3427e221f36d312c"),
 ]
 
 

@@ -367,3 +367,48 @@ def test_a_long_table_prints_in_blocks_and_nothing_is_held(monkeypatch: pytest.M
     taken.clear()
     cut = results.write_rows(Rows(("n",), rows()), results.ResultFormat.CSV, io.StringIO(), limit=10)
     assert (cut.rows, cut.more, len(taken)) == (10, True, 11)
+
+
+def _every_query(store: EmbeddedStore) -> dict[str, list[tuple[str, ...]]]:
+    answers = {}
+    for path in QUERY_FILES:
+        canned = parse_query_file(path)
+        values = {p.name: SAMPLE[p.kind] for p in canned.parameters} | OVERRIDES.get(canned.name, {})
+        rows = run(canned, values, store=store).rows
+        # a GROUP_CONCAT lists its values in the store's order: compared as sets of words
+        answers[canned.name] = sorted(tuple(" ".join(sorted(("" if t is None else t.value).split())) for t in row) for row in rows)
+    return answers
+
+
+def test_a_store_in_the_full_form_answers_as_the_lean_one(enriched_seed_store: EmbeddedStore, tmp_path: Path) -> None:
+    """A store written before the lean form (each phrase with its types, annotator and
+    flag) answers every canned query, and counts, as the lean store does."""
+    from graphbuild.output.rdf import ExportFormat, export
+
+    export(enriched_seed_store, tmp_path / "full.nq", format=ExportFormat.NQUADS)
+    with EmbeddedStore.memory() as earlier:
+        earlier.bulk_load_nquads(tmp_path / "full.nq")
+        assert earlier.quad_count() > enriched_seed_store.quad_count()
+        assert _every_query(earlier) == _every_query(enriched_seed_store)
+        lean, full = enriched_seed_store.stats(), earlier.stats()
+        assert (lean.documents, lean.mentions, lean.unplaced, lean.resources) == (full.documents, full.mentions, full.unplaced, full.resources)
+
+
+def test_document_mentions_reads_each_phrase_flag_and_the_context_one(tmp_path: Path) -> None:
+    """Offsets given for one link and recovered for the other: each phrase says its own
+    flag; all recovered (a summary): the context says it once; an unplaced link has none."""
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(
+        '{"id": "mixed", "text": "pain and cancer pain", "links": ['
+        '{"surface": "pain", "uri": "http://dbpedia.org/resource/Pain", "begin": 0, "end": 4}, '
+        '{"surface": "cancer pain", "uri": "http://dbpedia.org/resource/Cancer_pain"}]}\n'
+        '{"id": "recovered", "text": "pain and cancer pain", "links": ['
+        '{"surface": "pain", "uri": "http://dbpedia.org/resource/Pain"}, '
+        '{"surface": "nowhere", "uri": "http://dbpedia.org/resource/Nowhere"}]}\n'
+    )
+    with EmbeddedStore.memory() as store:
+        ingest([mixed], store=store, parallel=False)
+        flags = {(r[2], r[5]) for r in _table(store, "document-mentions", document="mixed")}
+        assert flags == {("pain", ""), ("cancer pain", "true")}
+        flags = {(r[2], r[5]) for r in _table(store, "document-mentions", document="recovered")}
+        assert flags == {("pain", "true"), ("nowhere", "")}

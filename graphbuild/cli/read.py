@@ -168,8 +168,18 @@ def export(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="With --split: remove the part files of another run from --output first (else refused).")
     ] = False,
+    as_stored: Annotated[
+        bool,
+        typer.Option(
+            "--as-stored",
+            help="Write documents as the store holds them (lean) instead of the full NIF form that NIF tools read.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
+    """Write the store (or one document) as Turtle, N-Triples, N-Quads, TriG or JSON-LD.
+
+    Documents come out in the full NIF 2.1 / ITS 2.0 form (each phrase with its types,
+    annotator and offsetsInferred), though the store holds them leaner (docs/model.md)."""
     fmt = format or (ExportFormat.guess(output) if output else None) or ExportFormat.TURTLE
     if split is not None or gzip:
         if output is None or document is not None or fmt is not ExportFormat.NQUADS:
@@ -178,15 +188,15 @@ def export(
                 "use them with --format nquads --output DIR and without --document"
             )
         with open_cli_store(store, read_only=True) as graph_store:
-            manifest = export_parts(graph_store, output, split=split, gzip=gzip, overwrite=overwrite)
+            manifest = export_parts(graph_store, output, split=split, gzip=gzip, overwrite=overwrite, as_stored=as_stored)
         typer.echo(f"wrote {plural(len(manifest.parts), 'file')} to {output}", err=True)
         return
     with open_cli_store(store, read_only=True) as graph_store:
         if output is None:
-            export_store(graph_store, sys.stdout.buffer, format=fmt, document=document)
+            export_store(graph_store, sys.stdout.buffer, format=fmt, document=document, as_stored=as_stored)
             sys.stdout.buffer.flush()
         else:
-            export_store(graph_store, output, format=fmt, document=document)
+            export_store(graph_store, output, format=fmt, document=document, as_stored=as_stored)
             typer.echo(f"wrote {output} ({fmt.value})", err=True)
 
 

@@ -224,34 +224,48 @@ def _document_lines(doc: Document, iri: str) -> tuple[list[str], int]:
 
     Built from preformatted fragments, one string per mention where possible: this runs
     for every document of a corpus and is most of the cost of preparing one.
+
+    The store's form is lean (docs/model.md): a phrase is typed ``nif:Phrase`` only, and
+    what every link of the document shares is said once, on its context: the annotator,
+    and ``gb:offsetsInferred`` when every placed link was placed by offset recovery. A
+    link keeps its own annotator, and a phrase its own flag, only where they differ from
+    the context's. ``graphbuild export`` writes the full NIF form back (``output.rdf``).
     """
     g = f"<{iri}>"
     end = f" {g} .\n"  # what every line ends with
     context = f"<{iri}#char=0,{len(doc.text)}>"
     text = doc.text
+    links = doc.links
+    shared = _shared_annotator(doc)
+    annotator = _iri(doc.annotator) if doc.annotator else None
+    shared_iri = _iri(shared) if shared is not None else None
+    placed = [link for link in links if link.begin is not None and link.end is not None]
+    all_inferred = bool(placed) and all(link.inferred for link in placed)
     lines = [f"{g}{_ARTICLE}{end}{g}{_IDENTIFIER}{_literal(doc.id)}{end}"]
-    lines.extend(f"{g}{_MENTIONS}{_iri(resource)}{end}" for resource in dict.fromkeys(link.resource for link in doc.links))
+    lines.extend(f"{g}{_MENTIONS}{_iri(resource)}{end}" for resource in dict.fromkeys(link.resource for link in links))
     lines.append(
         f"{context}{_CONTEXT_A}{end}{context}{_STRING_A}{end}{context}{_RFC5147_A}{end}"
         f"{context}{_IS_STRING}{_literal(text)}{end}{context}{_BEGIN}\"0\"{_INT}{end}"
         f"{context}{_END}\"{len(text)}\"{_INT}{end}{context}{_SOURCE_URL}{g}{end}"
     )
-    annotator = _iri(doc.annotator) if doc.annotator else None
+    if shared_iri is not None:
+        lines.append(f"{context}{_ANNOTATORS_REF}{shared_iri}{end}")
+    if all_inferred:
+        lines.append(f"{context}{_INFERRED}{end}")
     unplaced = 0
-    for link in doc.links:
+    for link in links:
         begin, stop = link.begin, link.end
         if begin is not None and stop is not None:
             node = f"<{iri}#char={begin},{stop}>"
             lines.append(
-                f"{node}{_PHRASE_A}{end}{node}{_STRING_A}{end}{node}{_RFC5147_A}{end}"
-                f"{node}{_REFERENCE_CONTEXT}{context}{end}"
+                f"{node}{_PHRASE_A}{end}{node}{_REFERENCE_CONTEXT}{context}{end}"
                 # NIF's anchor is the text slice, also where offset recovery matched a surface
                 # form that the linker had re-cased ("Eil" over "EIL").
                 f"{node}{_ANCHOR_OF}{_literal(text[begin:stop])}{end}"
                 f"{node}{_BEGIN}\"{begin}\"{_INT}{end}{node}{_END}\"{stop}\"{_INT}{end}"
             )
-            _link_lines(lines, node, link, end, annotator)
-            if link.inferred:
+            _link_lines(lines, node, link, end, annotator, shared_iri)
+            if link.inferred and not all_inferred:
                 lines.append(f"{node}{_INFERRED}{end}")
             if link.ambiguous:
                 lines.append(f"{node}{_AMBIGUOUS}{end}")
@@ -262,17 +276,30 @@ def _document_lines(doc: Document, iri: str) -> tuple[list[str], int]:
             lines.append(
                 f"{context}{_TOPIC}{node}{end}{node}{_ANNOTATION_A}{end}{node}{_SURFACE_FORM}{_literal(link.surface)}{end}"
             )
-            _link_lines(lines, node, link, end, annotator)
-    return lines, len(doc.links) - unplaced
+            _link_lines(lines, node, link, end, annotator, shared_iri)
+    return lines, len(links) - unplaced
 
 
-def _link_lines(lines: list[str], node: str, link: Link, end: str, annotator: str | None) -> None:
+def _shared_annotator(doc: Document) -> str | None:
+    """The annotator said once on the document's context: the document's own when a link
+    uses it, else the one every link uses; None when the links have none in common."""
+    if not doc.links:
+        return None
+    if doc.annotator is not None and any(link.annotator in (None, doc.annotator) for link in doc.links):
+        return doc.annotator
+    annotators = {link.annotator or doc.annotator for link in doc.links}
+    if len(annotators) == 1:
+        return annotators.pop()
+    return None
+
+
+def _link_lines(lines: list[str], node: str, link: Link, end: str, annotator: str | None, shared: str | None) -> None:
     line = f"{node}{_IDENT_REF}{_iri(link.resource)}{end}"
     if link.confidence is not None:
         line += f"{node}{_CONFIDENCE}\"{link.confidence!r}\"{_DOUBLE}{end}"
     if link.annotator is not None:
         annotator = _iri(link.annotator)  # a link's own annotator outranks the document's
-    if annotator is not None:
+    if annotator is not None and annotator != shared:
         line += f"{node}{_ANNOTATORS_REF}{annotator}{end}"
     lines.append(line)
     for type_iri in link.types:

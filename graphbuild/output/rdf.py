@@ -16,8 +16,6 @@ from graphbuild.errors import GraphbuildError
 from graphbuild.files import Folder, written_whole
 from graphbuild.model.vocab import (
     DCTERMS_IDENTIFIER,
-    ENRICHMENT_GRAPH,
-    FIGURES_GRAPH,
     ITS_TA_ANNOTATORS_REF,
     ITS_TA_CLASS_REF,
     ITS_TA_CONFIDENCE,
@@ -33,6 +31,7 @@ from graphbuild.model.vocab import (
     RDF_TYPE,
     SCHEMA_MENTIONS,
 )
+from graphbuild.output.full import full_graph, full_quads, is_document_graph
 from graphbuild.output.manifest import Manifest, clear_parts, parts_in, refuse_other_parts, write_manifest
 from graphbuild.output.parts import PartWriter
 from graphbuild.store.protocol import Store, lexical
@@ -60,7 +59,6 @@ _PREDICATE_ORDER = {
         ]
     )
 }
-_NOT_DOCUMENTS = (METADATA_GRAPH, FIGURES_GRAPH)
 _FRAGMENT = re.compile(r"#(?:char=(\d+),(\d+)|annotation-(\d+))$")
 
 
@@ -98,40 +96,63 @@ _EXTENSIONS = {
 
 
 def export(
-    store: Store, output: BinaryIO | Path, *, format: ExportFormat = ExportFormat.TURTLE, document: str | None = None
+    store: Store,
+    output: BinaryIO | Path,
+    *,
+    format: ExportFormat = ExportFormat.TURTLE,
+    document: str | None = None,
+    as_stored: bool = False,
 ) -> None:
     """Write the whole store, or one document's graph and its metadata, to ``output``.
 
+    Document graphs are written in the full NIF 2.1 / ITS 2.0 form that NIF tools read
+    (graphbuild.output.full), or with ``as_stored`` as the store holds them (docs/model.md).
     Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them. A
     file is written under a temporary name and takes its own once whole.
     """
     if isinstance(output, Path):
         with written_whole(output) as temporary:
-            _export(store, str(temporary), format=format, document=document)
+            _export(store, str(temporary), format=format, document=document, as_stored=as_stored)
     else:
-        _export(store, output, format=format, document=document)
+        _export(store, output, format=format, document=document, as_stored=as_stored)
 
 
-def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None) -> None:
+def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None, as_stored: bool) -> None:
     rdf = format.rdf_format
     if document is None and format is ExportFormat.NQUADS:
-        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest.
-        store.dump(target, rdf)
+        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest;
+        # in the full form, the store's quads as they come (graph by graph) with each
+        # document graph expanded.
+        if as_stored:
+            store.dump(target, rdf)
+        else:
+            pyoxigraph.serialize(full_quads(store.quads()), target, rdf)
         return
     parts = _selected(store, document)
     prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
-    quads = (q for graph, subject in parts for q in _readable(store.quads(graph, subject=subject)))
+    quads = (
+        q
+        for graph, subject in parts
+        for q in _readable(_full(graph, subject, store.quads(graph, subject=subject), as_stored=as_stored))
+    )
     data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
 
 
 def export_parts(
-    store: Store, folder: str | Path, *, split: int | None = None, gzip: bool = False, overwrite: bool = False
+    store: Store,
+    folder: str | Path,
+    *,
+    split: int | None = None,
+    gzip: bool = False,
+    overwrite: bool = False,
+    as_stored: bool = False,
 ) -> Manifest:
     """The whole store as N-Quads part files for bulk loaders in ``folder`` (a path or an
     fsspec URL), then their manifest: parts of about ``split`` quads, a document graph
-    never spanning two. A folder that holds the parts of another run is refused, or with
-    ``overwrite`` cleared first."""
+    never spanning two, in the full NIF form (or with ``as_stored`` as the store holds
+    them). A folder that holds the parts of another run is refused, or with ``overwrite``
+    cleared first."""
     target = Folder(folder)
     found = parts_in(target)
     if found and not overwrite:
@@ -139,8 +160,8 @@ def export_parts(
     clear_parts(target)
     with PartWriter(target, split=split, gzip=gzip, numbered=True) as writer:
         for graph in store.graphs():
-            documents = 0 if graph in _NOT_DOCUMENTS or graph.value.startswith(ENRICHMENT_GRAPH.value) else 1
-            for chunk in _batched(store.quads(graph), 10_000):
+            documents = 1 if is_document_graph(graph) else 0
+            for chunk in _batched(_full(graph, None, store.quads(graph), as_stored=as_stored), 10_000):
                 writer.write("".join(f"{quad} .\n" for quad in chunk), documents=documents)
                 documents = 0
     manifest = Manifest(made_by="export", parts=tuple(writer.files))
@@ -165,6 +186,13 @@ def write_triples(triples: Iterator[Triple], output: BinaryIO, *, format: Export
         raise GraphbuildError(f"{format.value} needs named graphs; a CONSTRUCT result has none: use turtle or ntriples", setting="format")
     prefixes = PREFIXES if rdf is RdfFormat.TURTLE else None
     pyoxigraph.serialize(triples, output, rdf, prefixes=prefixes)
+
+
+def _full(graph: NamedNode, subject: NamedNode | None, quads: Iterator[Quad], *, as_stored: bool) -> Iterator[Quad]:
+    """A whole document graph in the full NIF form (graphbuild.output.full); others as stored."""
+    if not as_stored and subject is None and is_document_graph(graph):
+        return iter(full_graph(quads))
+    return quads
 
 
 def _readable(quads: Iterator[Quad]) -> Iterator[Quad]:

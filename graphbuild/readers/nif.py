@@ -10,8 +10,10 @@ A phrase is any node with a ``nif:referenceContext`` (GERBIL's are often typed o
 ``nif:RFC5147String``): ``nif:anchorOf``, ``nif:beginIndex``/``nif:endIndex`` (any integer
 datatype; taken from a ``#char=b,e`` or ``#offset_b_e`` IRI when missing), one
 ``itsrdf:taIdentRef``, and where present ``itsrdf:taConfidence``, ``itsrdf:taClassRef``,
-``itsrdf:taAnnotatorsRef`` and graphbuild's own flags and Spotlight scores. Offsets and
-resources are checked and repaired by ``graphbuild.readers.repair``.
+``itsrdf:taAnnotatorsRef`` and graphbuild's own flags and Spotlight scores. An annotator
+or a ``gb:offsetsInferred`` said once on the context (the form graphbuild's store holds,
+as ``graphbuild convert`` writes it) holds for every link that says none of its own.
+Offsets and resources are checked and repaired by ``graphbuild.readers.repair``.
 
 A syntax error in Turtle, TriG, N3, RDF/XML or JSON-LD fails the whole file, since what
 follows it cannot be trusted. N-Triples and N-Quads are read line by line after an error,
@@ -167,6 +169,10 @@ def _doc_id(graph: _Nif, context: NamedNode) -> str:
 def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], list[Repair]]:
     stated: list[Stated] = []
     repairs: list[Repair] = []
+    # graphbuild's store form (docs/model.md) says what all links share once, on the context.
+    shared = graph.subjects.get(context, {})
+    annotator = _iri(shared, ITS_TA_ANNOTATORS_REF.value, context)
+    all_inferred = _flag(shared, OFFSETS_INFERRED.value)
     for phrase in graph.phrases(context):
         properties = graph.subjects[phrase]
         if len(properties[NIF_REFERENCE_CONTEXT.value]) > 1:
@@ -191,7 +197,10 @@ def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], 
             anchor = text[begin:end]
             message = f"phrase {_name(phrase)} has no nif:anchorOf; took the text {anchor!r} at [{begin},{end})"
             repairs.append(Repair(RepairKind.ANCHOR_MISSING, message, graph.source, graph.line(phrase), _value(phrase)))
-        stated.append(Stated(_link(properties, phrase, anchor, begin, end, graph.line(phrase)), _value(phrase)))
+        link = _link(properties, phrase, anchor, begin, end, graph.line(phrase))
+        if (annotator is not None and link.annotator is None) or (all_inferred and not link.inferred):
+            link = replace(link, annotator=link.annotator or annotator, inferred=True if all_inferred else link.inferred)
+        stated.append(Stated(link, _value(phrase)))
     for annotation in graph.subjects.get(context, {}).get(NIF_TOPIC.value, ()):
         if isinstance(annotation, Literal):
             continue
@@ -199,6 +208,8 @@ def _stated_links(graph: _Nif, context: Node, text: str) -> tuple[list[Stated], 
         if properties.get(ITS_TA_IDENT_REF.value):
             surface = _literal(properties, SURFACE_FORM.value, annotation) or ""
             link = _link(properties, annotation, surface, None, None, graph.line(annotation))
+            if annotator is not None and link.annotator is None:
+                link = replace(link, annotator=annotator)
             stated.append(Stated(link, _value(annotation)))
     return stated, repairs
 

@@ -182,6 +182,10 @@ def _read_graph(quads: Iterable[Quad]) -> tuple[str, list[Mention]]:
             text = lexical(quad.object)
         elif predicate in _MENTION_PREDICATES:
             nodes[lexical(quad.subject)][predicate].append(quad.object)
+    # The store says gb:offsetsInferred once on the context when every phrase has it.
+    all_inferred = any(
+        _true(flag) for values in nodes.values() if not values.get(ITS_TA_IDENT_REF.value) for flag in values.get(OFFSETS_INFERRED.value, ())
+    )
     mentions = []
     for node, values in nodes.items():
         if not values[ITS_TA_IDENT_REF.value]:
@@ -197,7 +201,7 @@ def _read_graph(quads: Iterable[Quad]) -> tuple[str, list[Mention]]:
                     begin if end is not None else None,
                     end if begin is not None else None,
                     float_value(_first(values[ITS_TA_CONFIDENCE.value])),
-                    _true(_first(values[OFFSETS_INFERRED.value])),
+                    _true(_first(values[OFFSETS_INFERRED.value])) or (all_inferred and end is not None and begin is not None),
                     _true(_first(values[AMBIGUOUS_PLACEMENT.value])),
                     _iris(values[ITS_TA_CLASS_REF.value]),
                 )

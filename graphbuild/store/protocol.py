@@ -137,7 +137,10 @@ class Store(Protocol):
         ...
 
     # Reads by pattern.
-    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]: ...
+    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+        """Quads by pattern; with no graph, every graph's quads together, graph after graph
+        (export expands each document graph as it comes: graphbuild.output.full)."""
+        ...
 
     def graphs(self) -> list[NamedNode]:
         """graphbuild's named graphs, sorted by IRI."""
