@@ -64,7 +64,7 @@ def test_export_split_from_a_store(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     paths = sorted((tmp_path / "parts").glob("part-*.nq.gz"))
-    assert result.stderr == f"wrote {len(paths)} files to {tmp_path / 'parts'}\n"
+    assert result.stderr == f"wrote {len(paths)} files to {tmp_path / 'parts'}: 203 quads\n"
     assert len(_quads(paths)) == 203  # 157 of the document and metadata, 46 of the figures (26 per resource, 20 per surface form)
     refused = runner.invoke(app, ["export", "--store", str(store), "--split", "100"])
     assert refused.exit_code == 1 and "--split and --gzip write N-Quads files" in refused.stderr

@@ -24,8 +24,9 @@ from graphbuild.model.vocab import (
     SPOTLIGHT,
     XSD_BOOLEAN,
 )
+from graphbuild.output import rdf
 from graphbuild.output.full import full_quads
-from graphbuild.output.rdf import ExportFormat, export
+from graphbuild.output.rdf import ExportFormat, export, export_parts
 from graphbuild.store.embedded import EmbeddedStore
 
 SEED_ID = "000_70018b3530a68054"
@@ -176,3 +177,26 @@ def test_a_document_graph_that_comes_in_two_runs_is_refused(seed_store: Embedded
     assert len(list(full_quads([*metadata, *quads]))) == len(metadata) + 146
     with pytest.raises(ValueError, match="came in two runs"):
         list(full_quads([*quads[:50], *metadata, *quads[50:]]))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "as_stored"), [(ExportFormat.NQUADS, False), (ExportFormat.NQUADS, True), (ExportFormat.TURTLE, False)]
+)
+def test_export_reports_the_quads_read_out_of_all(
+    fmt: ExportFormat, as_stored: bool, seed_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rdf, "_REPORT_EVERY", 40)
+    calls: list[tuple[str, int, int | None]] = []
+    export(seed_store, tmp_path / "out", format=fmt, as_stored=as_stored, progress=lambda *call: calls.append(call))
+    total = seed_store.quad_count()
+    steps = [] if as_stored else [("quads", n, total) for n in range(40, total + 1, 40)]
+    assert calls == [*steps, ("quads", total, total)]
+
+
+def test_export_parts_reports_the_quads_read(seed_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rdf, "_REPORT_EVERY", 100)
+    calls: list[tuple[str, int, int | None]] = []
+    manifest = export_parts(seed_store, tmp_path / "parts", progress=lambda *call: calls.append(call))
+    total = seed_store.quad_count()
+    assert calls == [("quads", 100, total), ("quads", total, total)] and total < 200
+    assert manifest.quads > total  # the full form writes more than the store holds

@@ -76,7 +76,7 @@ class ProgressBars:
 
 
 # Stages whose name is not the words to show.
-_LABELS = {"bytes": "input read", "compacted": "compacting (estimated)"}
+_LABELS = {"bytes": "input read", "compacted": "compacting (estimated)", "quads": "quads read"}
 # Stages counted in bytes, drawn as sizes and transfer rates.
 _BYTE_STAGES = ("bytes", "compacted")
 

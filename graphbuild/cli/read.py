@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphbuild.cli.app import DEFAULT_STORE_TEXT, StoreOption, app, choice, errors_to_exit, open_cli_store, read_text
+from graphbuild.cli.progress import ProgressBars
 from graphbuild.errors import GraphbuildError
 from graphbuild.model.vocab import PREFIXES
 from graphbuild.output.rdf import ExportFormat, export_parts, write_triples
@@ -187,16 +188,19 @@ def export(
                 "--split and --gzip write N-Quads files for the whole store into the folder --output: "
                 "use them with --format nquads --output DIR and without --document"
             )
-        with open_cli_store(store, read_only=True) as graph_store:
-            manifest = export_parts(graph_store, output, split=split, gzip=gzip, overwrite=overwrite, as_stored=as_stored)
-        typer.echo(f"wrote {plural(len(manifest.parts), 'file')} to {output}", err=True)
+        with open_cli_store(store, read_only=True) as graph_store, ProgressBars("export") as progress:
+            manifest = export_parts(
+                graph_store, output, split=split, gzip=gzip, overwrite=overwrite, as_stored=as_stored, progress=progress
+            )
+        typer.echo(f"wrote {plural(len(manifest.parts), 'file')} to {output}: {plural(manifest.quads, 'quad')}", err=True)
         return
     with open_cli_store(store, read_only=True) as graph_store:
         if output is None:
             export_store(graph_store, sys.stdout.buffer, format=fmt, document=document, as_stored=as_stored)
             sys.stdout.buffer.flush()
         else:
-            export_store(graph_store, output, format=fmt, document=document, as_stored=as_stored)
+            with ProgressBars("export") as progress:
+                export_store(graph_store, output, format=fmt, document=document, as_stored=as_stored, progress=progress)
             typer.echo(f"wrote {output} ({fmt.value})", err=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from itertools import islice
 from pathlib import Path
@@ -34,6 +34,7 @@ from graphbuild.model.vocab import (
 from graphbuild.output.full import full_graph, full_quads, is_document_graph
 from graphbuild.output.manifest import Manifest, clear_parts, parts_in, refuse_other_parts, write_manifest
 from graphbuild.output.parts import PartWriter
+from graphbuild.progress import Progress
 from graphbuild.store.protocol import Store, lexical
 
 # A document graph is small: sorted, it reads like docs/model.md (document, context, phrases
@@ -102,41 +103,75 @@ def export(
     format: ExportFormat = ExportFormat.TURTLE,
     document: str | None = None,
     as_stored: bool = False,
+    progress: Progress | None = None,
 ) -> None:
     """Write the whole store, or one document's graph and its metadata, to ``output``.
 
     Document graphs are written in the full NIF 2.1 / ITS 2.0 form that NIF tools read
     (graphbuild.output.full), or with ``as_stored`` as the store holds them (docs/model.md).
     Quad formats keep the named graphs; triple formats (Turtle, N-Triples) merge them. A
-    file is written under a temporary name and takes its own once whole.
+    file is written under a temporary name and takes its own once whole. ``progress``
+    gets the ``quads`` stage: the store's quads read, out of all of them (counted first).
     """
     if isinstance(output, Path):
         with written_whole(output) as temporary:
-            _export(store, str(temporary), format=format, document=document, as_stored=as_stored)
+            _export(store, str(temporary), format=format, document=document, as_stored=as_stored, progress=progress)
     else:
-        _export(store, output, format=format, document=document, as_stored=as_stored)
+        _export(store, output, format=format, document=document, as_stored=as_stored, progress=progress)
 
 
-def _export(store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None, as_stored: bool) -> None:
+def _export(
+    store: Store, target: BinaryIO | str, *, format: ExportFormat, document: str | None, as_stored: bool,
+    progress: Progress | None,
+) -> None:
     rdf = format.rdf_format
+    read = _QuadsRead(progress, store.quad_count() if progress is not None and document is None else None)
     if document is None and format is ExportFormat.NQUADS:
-        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest;
-        # in the full form, the store's quads as they come (graph by graph) with each
-        # document graph expanded.
+        # Line-based, nothing to arrange for a reader: the store's own dump is the fastest
+        # (and says nothing while it works); in the full form, the store's quads as they
+        # come (graph by graph) with each document graph expanded.
         if as_stored:
             store.dump(target, rdf)
+            read.read = read.total or 0
         else:
-            pyoxigraph.serialize(full_quads(store.quads()), target, rdf)
+            pyoxigraph.serialize(full_quads(read.through(store.quads())), target, rdf)
+        read.end()
         return
     parts = _selected(store, document)
     prefixes = PREFIXES if rdf in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
     quads = (
         q
         for graph, subject in parts
-        for q in _readable(_full(graph, subject, store.quads(graph, subject=subject), as_stored=as_stored))
+        for q in _readable(_full(graph, subject, read.through(store.quads(graph, subject=subject)), as_stored=as_stored))
     )
     data: Iterator[Quad] | Iterator[Triple] = quads if rdf.supports_datasets else (q.triple for q in quads)
     pyoxigraph.serialize(data, target, rdf, prefixes=prefixes)
+    read.end()
+
+
+class _QuadsRead:
+    """Counts the store's quads as an export reads them, for its progress callback (the
+    ``quads`` stage, every ``_REPORT_EVERY``: a call per quad would cost more than the quad)."""
+
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
+        self.progress, self.total, self.read = progress, total, 0
+
+    def through(self, quads: Iterable[Quad]) -> Iterator[Quad]:
+        if self.progress is None:
+            yield from quads
+            return
+        for quad in quads:
+            self.read += 1
+            if self.read % _REPORT_EVERY == 0:
+                self.progress("quads", self.read, self.total)
+            yield quad
+
+    def end(self) -> None:
+        if self.progress is not None:
+            self.progress("quads", self.read, self.read if self.total is None else max(self.total, self.read))
+
+
+_REPORT_EVERY = 50_000
 
 
 def export_parts(
@@ -147,6 +182,7 @@ def export_parts(
     gzip: bool = False,
     overwrite: bool = False,
     as_stored: bool = False,
+    progress: Progress | None = None,
 ) -> Manifest:
     """The whole store as N-Quads part files for bulk loaders in ``folder`` (a path or an
     fsspec URL), then their manifest: parts of about ``split`` quads, a document graph
@@ -158,12 +194,14 @@ def export_parts(
     if found and not overwrite:
         refuse_other_parts(target, found)
     clear_parts(target)
+    read = _QuadsRead(progress, store.quad_count() if progress is not None else None)
     with PartWriter(target, split=split, gzip=gzip, numbered=True) as writer:
         for graph in store.graphs():
             documents = 1 if is_document_graph(graph) else 0
-            for chunk in _batched(_full(graph, None, store.quads(graph), as_stored=as_stored), 10_000):
+            for chunk in _batched(_full(graph, None, read.through(store.quads(graph)), as_stored=as_stored), 10_000):
                 writer.write("".join(f"{quad} .\n" for quad in chunk), documents=documents)
                 documents = 0
+    read.end()
     manifest = Manifest(made_by="export", parts=tuple(writer.files))
     write_manifest(target, manifest)
     return manifest
