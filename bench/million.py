@@ -93,7 +93,7 @@ class Run:
         return figures
 
     def convert(self) -> dict:
-        shutil.rmtree(self.parts, ignore_errors=True)
+        # A convert stopped part-way is taken up where it stopped (its finished partitions kept).
         figures = _command([*_graphbuild(), "convert", str(self.corpus / "summary"), "--output", str(self.parts), "--gzip", "--quiet"])
         manifest = json.loads((self.parts / "_SUCCESS.json").read_text())
         figures["quads"] = sum(part["quads"] for part in manifest["parts"])
