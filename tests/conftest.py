@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,12 @@ import pytest
 
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.store.embedded import EmbeddedStore
+
+# A run started in the background by a shell (`pytest &`, nohup) inherits SIGINT ignored,
+# and so would every command the tests start and then stop as Ctrl-C does: caught here, it
+# is back to its default in those commands.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if TYPE_CHECKING:
     from servers import VirtuosoServer
