@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graphbuild.files import tree_size
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 GRAPHBUILD = [sys.executable, "-m", "graphbuild"]
@@ -108,11 +110,15 @@ def measure(documents: int, work: Path, commands: Sequence[str], *, repeat: int,
                 runs.add(*timed(publish_command(command, path, work), ok=(0, 1)))
                 _say(documents, f"{command} ({state})", runs.seconds[-1])
             figures[f"{command} ({state})"] = runs.figures(against=ingest)
-    figures["store MiB"] = round(sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 2**20)
+    figures["store MiB"] = round(tree_size(store) / 2**20)
     if (work / "site").is_dir():
-        files = [p for p in (work / "site").rglob("*") if p.is_file()]
-        figures["site"] = {"files": len(files), "MiB": round(sum(p.stat().st_size for p in files) / 2**20)}
+        figures["site"] = site_figures(work / "site")
     return figures
+
+
+def site_figures(site: Path) -> dict[str, int]:
+    """A report site's files and MiB on disk."""
+    return {"files": sum(1 for p in site.rglob("*") if p.is_file()), "MiB": round(tree_size(site) / 2**20)}
 
 
 def render(results: dict[int, dict[str, object]]) -> str:

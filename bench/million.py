@@ -42,10 +42,11 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from beside_ingest import timed  # noqa: E402
+from beside_ingest import site_figures, timed  # noqa: E402
 from generate import ENRICHMENT  # noqa: E402
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse  # noqa: E402
 
+from graphbuild.files import tree_size  # noqa: E402
 from graphbuild.store.embedded import EmbeddedStore  # noqa: E402
 
 STAGES = ("generate", "convert", "load", "check", "enrich", "queries", "optimize", "validate", "report", "export", "ingest")
@@ -140,8 +141,8 @@ class Run:
     def report(self) -> dict:
         site = self.work / "site"
         figures = _command([*_graphbuild(), "report", "--store", str(self.store), "--output", str(site)])
-        files = [p for p in site.rglob("*") if p.is_file()]
-        figures.update({"files": len(files), "site MiB": round(sum(p.stat().st_size for p in files) / 2**20)})
+        site_size = site_figures(site)
+        figures.update({"files": site_size["files"], "site MiB": site_size["MiB"]})
         return figures
 
     def enrich(self) -> dict:
@@ -207,7 +208,7 @@ def _graphbuild() -> list[str]:
 
 
 def _mib(path: Path) -> int:
-    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20)
+    return round(tree_size(path) / 2**20)
 
 
 def render(figures: dict[str, dict]) -> str:

@@ -35,8 +35,10 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from beside_ingest import Runs, publish_command, timed  # noqa: E402
+from beside_ingest import Runs, publish_command, site_figures, timed  # noqa: E402
 from generate import ENRICHMENT, generate  # noqa: E402
+
+from graphbuild.files import tree_size  # noqa: E402
 
 # What the dump holds; abstracts, categories and Wikidata links it has none of.
 ENRICHED_ASPECTS = "labels,types,redirects"
@@ -223,8 +225,7 @@ def _beside_ingest(command: str, work: Path, ingest_seconds: float) -> dict:
     figures = runs.figures()
     figures["/ ingest"] = round(runs.seconds[0] / ingest_seconds, 2)
     if command == "report":
-        files = [p for p in (work / "site").rglob("*") if p.is_file()]
-        figures["site"] = {"files": len(files), "MiB": round(sum(p.stat().st_size for p in files) / 2**20)}
+        figures["site"] = site_figures(work / "site")
     return figures
 
 
@@ -279,7 +280,7 @@ def _count_lines(path: Path) -> int:
 
 
 def _size_mib(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / (1 << 20)
+    return tree_size(path) / (1 << 20)
 
 
 def render(results: dict) -> str:

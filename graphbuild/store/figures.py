@@ -231,23 +231,8 @@ def after_removal(store: Store, graphs: Sequence[NamedNode]) -> tuple[list[Named
     delta = Totals()
     for graph in graphs:
         delta.remove(stored_shares(store.quads(graph)))
-    removed = {graph.value for graph in graphs}
     current, current_forms = _current(store, [*delta.by_resource, *delta.by_form])
-    combined = []
-    for entity, change in delta.by_resource.items():
-        if entity not in current:
-            continue
-        figures = _combined(current[entity], change)
-        if figures.removed_max is not None and figures.mentions > 0:
-            figures.max_confidence = _stored_max(store, entity, excluding=removed)
-        combined.append((entity, figures))
-    combined_forms = [
-        (node, _combined_form(current_forms[node], change))
-        for node, change in delta.by_form.items()
-        if node in current_forms
-    ]
-    subjects = [NamedNode(entity) for entity, _ in combined] + [NamedNode(node) for node, _ in combined_forms]
-    return subjects, _quads(combined, combined_forms)
+    return _known_changed(store, delta, current, current_forms, excluding={graph.value for graph in graphs})
 
 
 def rebuild(store: Store, *, mark_current: bool = True) -> int:
@@ -403,19 +388,33 @@ class FiguresKeeper:
             new = []
         if ready is not None:
             ready()
-        known = [entity for entity in delta if entity in current]
-        combined: list[tuple[str, _Figures]] = []
-        for entity in known:
-            figures = _combined(current[entity], delta[entity])
-            if figures.removed_max is not None and figures.mentions > 0:
-                figures.max_confidence = _stored_max(self.store, entity)
-            combined.append((entity, figures))
-        known_forms = [node for node in delta_forms if node in current_forms]
-        combined_forms = [(node, _combined_form(current_forms[node], delta_forms[node])) for node in known_forms]
-        changed = _quads(combined, combined_forms)
-        subjects = [*map(NamedNode, known), *map(NamedNode, known_forms), FIGURES_GRAPH]
-        self.store.replace_subjects(FIGURES_GRAPH, subjects, [*changed, *new, _MARKER])
+        subjects, changed = _known_changed(self.store, self._delta, current, current_forms)
+        self.store.replace_subjects(FIGURES_GRAPH, [*subjects, FIGURES_GRAPH], [*changed, *new, _MARKER])
         self._delta, self._open = Totals(), False
+
+
+def _known_changed(
+    store: Store,
+    delta: Totals,
+    current: dict[str, _Figures],
+    current_forms: dict[str, _FormFigures],
+    *,
+    excluding: Collection[str] = (),
+) -> tuple[list[NamedNode], list[Quad]]:
+    """The stored figures of resources and forms with ``delta`` applied: the subjects to
+    replace in the figures graph and their new quads. A maximum whose mention went away is
+    read again from the documents, leaving out the graphs ``excluding``."""
+    combined = []
+    for entity, change in delta.by_resource.items():
+        if entity not in current:
+            continue
+        figures = _combined(current[entity], change)
+        if figures.removed_max is not None and figures.mentions > 0:
+            figures.max_confidence = _stored_max(store, entity, excluding=excluding)
+        combined.append((entity, figures))
+    forms = [(node, _combined_form(current_forms[node], change)) for node, change in delta.by_form.items() if node in current_forms]
+    subjects = [NamedNode(entity) for entity, _ in combined] + [NamedNode(node) for node, _ in forms]
+    return subjects, _quads(combined, forms)
 
 
 def _current(store: Store, subjects: list[str]) -> tuple[dict[str, _Figures], dict[str, _FormFigures]]:
