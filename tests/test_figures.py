@@ -24,7 +24,7 @@ from graphbuild.readers import read_documents
 from graphbuild.store import Stats
 from graphbuild.store import stats as store_stats
 from graphbuild.store.embedded import EmbeddedStore
-from graphbuild.store.figures import FiguresKeeper, is_current, rebuild, shares, stored_shares
+from graphbuild.store.figures import FiguresKeeper, differences, is_current, rebuild, shares, stored_shares
 
 SEED_ID = "000_70018b3530a68054"
 INPUTS = [SEEDS, DATA / "nif", DATA / "spotlight", DATA / "jsonl", DATA / "csv"]
@@ -134,6 +134,33 @@ def test_replace_and_delete_keep_the_figures(store: EmbeddedStore, tmp_path: Pat
     assert not [pair for pair in forms(store) if pair[0] == DBR + "Decision_making"]
     assert delete(["016c47f14cd178b649ed16cb8c53"], store=store) == (["016c47f14cd178b649ed16cb8c53"], [])
     assert_current(store)
+
+
+def test_differences_finds_nothing_after_changes_and_names_each_figure_that_is_off(store: EmbeddedStore, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    ingest([corpus], store=store)
+    seed = corpus / SEED.name
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    seed.write_text(lines[0] + "\n" + "\n".join(line for line in lines[1:] if "Focus_group" in line) + "\n", encoding="utf-8")
+    ingest([corpus], store=store)
+    delete(["016c47f14cd178b649ed16cb8c53"], store=store)
+    assert differences(store) == []
+    assert differences(store, [DBR + "Pain", DBR + "Focus_group", DBR + "Decision_making"]) == []
+    focus = NamedNode(DBR + "Focus_group")
+    (kept,) = [q for q in store.quads(FIGURES_GRAPH, subject=focus) if q.predicate == NamedNode(GB + "mentionCount")]
+    figures_graph = f"GRAPH {FIGURES_GRAPH}"
+    store.update(
+        f"DELETE DATA {{ {figures_graph} {{ {focus} {kept.predicate} {kept.object} }} }} ; "
+        f"INSERT DATA {{ {figures_graph} {{ {focus} {kept.predicate} 99 }} }}"
+    )
+    expected = [f"{focus.value}: mentions 99 kept, {kept.object.value} in the mentions"]
+    assert differences(store, [focus.value]) == expected
+    assert differences(store) == expected
+    # Past a thousand resources asked, the stored figures are read whole: still only those asked.
+    many = [focus.value, *(f"{DBR}Unmentioned_{n}" for n in range(1000))]
+    assert differences(store, many) == expected
+    assert differences(store, many[1:]) == []
 
 
 def test_delete_rereads_a_maximum_that_went_away(store: EmbeddedStore, tmp_path: Path) -> None:

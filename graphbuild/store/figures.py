@@ -30,6 +30,7 @@ figures where they may write, and refuse where they may not.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,7 @@ SELECT ?e (MAX(?c) AS ?max)
 WHERE {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }}
 GROUP BY ?e
 """
+_FORM_NODES_QUERY = f"SELECT ?f ?e WHERE {{ GRAPH <{FIGURES_GRAPH.value}> {{ ?f <{FORM_OF.value}> ?e }} }}"
 _CONFIDENCES_QUERY = f"""
 SELECT ?e ?g ?c
 WHERE {{ GRAPH ?g {{ ?m <{ITS_TA_IDENT_REF.value}> ?e ; <{ITS_TA_CONFIDENCE.value}> ?c }} }}
@@ -237,21 +239,70 @@ def after_removal(store: Store, graphs: Sequence[NamedNode]) -> tuple[list[Named
 
 def rebuild(store: Store, *, mark_current: bool = True) -> int:
     """Recompute every resource's figures from the mentions in the store; returns how many."""
-    figures: dict[str, _Figures] = {}
-    for entity, mentions, confidences, total, highest in _rows(store, _MENTIONS_QUERY):
-        figures[_iri(entity)] = _Figures(
-            int_value(mentions), 0, int_value(confidences), float_value(total) or 0.0, float_value(highest)
-        )
-    for entity, documents in _rows(store, _DOCUMENTS_QUERY):
-        figures.setdefault(_iri(entity), _Figures()).documents = int_value(documents)
-    forms = {}
-    for entity, form, mentions, documents in _rows(store, _FORMS_QUERY):
-        resource, text = _iri(entity), lexical(form)
-        forms[form_figure_iri(resource, text)] = _FormFigures(resource, text, int_value(mentions), int_value(documents))
+    figures, forms = _counted(store)
     old = [quad.subject for quad in store.quads(FIGURES_GRAPH) if isinstance(quad.subject, NamedNode)]
     quads = _quads(figures.items(), forms.items())
     store.replace_subjects(FIGURES_GRAPH, list(dict.fromkeys(old)), quads + ([_MARKER] if mark_current else []))
     return len(figures)
+
+
+def differences(store: Store, resources: Iterable[str] | None = None) -> list[str]:
+    """Where the stored figures of ``resources`` (of every resource when None) differ from
+    the aggregate over their mentions in the store, a line each; empty when they agree.
+
+    What a check after a change runs on the resources the change touched: each one's
+    mentions are read, so all of them cost as much as a ``rebuild``.
+    """
+    if resources is None:
+        counted, counted_forms = _counted(store)
+        stored, stored_forms = _current(store, None)
+    else:
+        counted, counted_forms, subjects = {}, {}, []
+        for resource in dict.fromkeys(resources):
+            one, one_forms = _counted(store, NamedNode(resource))
+            counted.update(one)
+            counted_forms.update(one_forms)
+            subjects.append(resource)
+            subjects.extend(_iri(row[0]) for row in _rows(store, _FORM_NODES_QUERY, e=NamedNode(resource)))
+        stored, stored_forms = _current(store, subjects)
+        # Past a thousand subjects every stored figure is read: compare the asked ones only.
+        asked = set(subjects)
+        stored = {key: value for key, value in stored.items() if key in asked}
+        stored_forms = {key: value for key, value in stored_forms.items() if key in asked}
+    lines = []
+    for resource in sorted(set(counted) | set(stored)):
+        mine, theirs = stored.get(resource, _Figures()), counted.get(resource, _Figures())
+        for name in ("mentions", "documents", "confidences", "confidence_sum", "max_confidence"):
+            kept, actual = getattr(mine, name), getattr(theirs, name)
+            # A sum kept by adding and taking away differs from one summed afresh in its last digits.
+            if kept != actual and not (name == "confidence_sum" and math.isclose(kept, actual, rel_tol=1e-9, abs_tol=1e-9)):
+                lines.append(f"{resource}: {name} {kept} kept, {actual} in the mentions")
+    for node in sorted(set(counted_forms) | set(stored_forms)):
+        kept_form, actual_form = stored_forms.get(node), counted_forms.get(node)
+        kept_pair = (kept_form.mentions, kept_form.documents) if kept_form else (0, 0)
+        actual_pair = (actual_form.mentions, actual_form.documents) if actual_form else (0, 0)
+        if kept_pair != actual_pair:
+            pair = kept_form or actual_form
+            assert pair is not None
+            lines.append(f"{pair.resource} as {pair.form!r}: (mentions, documents) {kept_pair} kept, {actual_pair} in the mentions")
+    return lines
+
+
+def _counted(store: Store, resource: NamedNode | None = None) -> tuple[dict[str, _Figures], dict[str, _FormFigures]]:
+    """Figures and form figures aggregated afresh from the mentions: every resource's, or one's."""
+    bound = {} if resource is None else {"e": resource}
+    figures: dict[str, _Figures] = {}
+    for entity, mentions, confidences, total, highest in _rows(store, _MENTIONS_QUERY, **bound):
+        figures[_iri(entity)] = _Figures(
+            int_value(mentions), 0, int_value(confidences), float_value(total) or 0.0, float_value(highest)
+        )
+    for entity, documents in _rows(store, _DOCUMENTS_QUERY, **bound):
+        figures.setdefault(_iri(entity), _Figures()).documents = int_value(documents)
+    forms = {}
+    for entity, form, mentions, documents in _rows(store, _FORMS_QUERY, **bound):
+        iri, text = _iri(entity), lexical(form)
+        forms[form_figure_iri(iri, text)] = _FormFigures(iri, text, int_value(mentions), int_value(documents))
+    return figures, forms
 
 
 class Totals:
@@ -417,9 +468,9 @@ def _known_changed(
     return subjects, _quads(combined, forms)
 
 
-def _current(store: Store, subjects: list[str]) -> tuple[dict[str, _Figures], dict[str, _FormFigures]]:
-    """The stored figures of these resources and form nodes (those the graph has)."""
-    if len(subjects) > _READ_ALL_ABOVE:
+def _current(store: Store, subjects: list[str] | None) -> tuple[dict[str, _Figures], dict[str, _FormFigures]]:
+    """The stored figures of these resources and form nodes (those the graph has; all when None)."""
+    if subjects is None or len(subjects) > _READ_ALL_ABOVE:
         quads: Iterable[Quad] = store.quads(FIGURES_GRAPH)
     else:
         quads = (q for e in subjects for q in store.quads(FIGURES_GRAPH, subject=NamedNode(e)))
