@@ -1,6 +1,6 @@
 """Latency of every canned query on a store: its first page, and its whole result streamed.
 
-    python bench/query_latency.py STORE_DIR [--queries DIR] [--page 100] [--no-whole] [--before DIR]
+    python bench/query_latency.py STORE_DIR [--queries DIR] [--page 100] [--no-whole] [--whole-limit 600] [--before DIR]
     python bench/query_latency.py STORE_DIR --one NAME [NAME=VALUE ...] [--queries DIR] [--page N] [--whole]
 
 Per-entity queries run for the most frequent entity (`top`) and one at rank 100 (`rank100`);
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="also time the whole results of the queries in this folder")
     parser.add_argument("--one", nargs="+", metavar=("NAME", "NAME=VALUE"), help="measure one query, in this process")
     parser.add_argument("--whole", action="store_true", help="with --one: its whole result rather than its first page")
+    parser.add_argument("--whole-limit", type=float, default=_WHOLE_LIMIT_S, help="seconds a whole result may take")
     args = parser.parse_args()
     if args.one:
         name, *pairs = args.one
@@ -77,7 +78,9 @@ def main() -> None:
         page = _measured(args.store, name, values, queries=args.queries, page=args.page)
         figures["latencies"][figure], figures["cpu"][figure] = page.get("ms", page.get("stopped")), page.get("cpu ms")
         if not args.no_whole:
-            figures["whole"][figure] = _measured(args.store, name, values, queries=args.queries, page=args.page, whole=True)
+            figures["whole"][figure] = _measured(
+                args.store, name, values, queries=args.queries, page=args.page, whole=True, whole_limit=args.whole_limit
+            )
     figures["parameters"] = {figure: values for figure, _, values in planned if values}
     print(json.dumps(figures))
 
@@ -110,14 +113,17 @@ def plan(store: EmbeddedStore, folder: Path | None = None) -> list[Planned]:
     return planned
 
 
-def _measured(store: Path, name: str, values: dict[str, str], *, queries: Path | None, page: int, whole: bool = False) -> dict:
+def _measured(
+    store: Path, name: str, values: dict[str, str], *, queries: Path | None, page: int, whole: bool = False,
+    whole_limit: float = _WHOLE_LIMIT_S,
+) -> dict:
     command = [sys.executable, __file__, str(store), "--page", str(page), "--one", name]
     command += [f"{k}={v}" for k, v in values.items()]
     if queries is not None:
         command += ["--queries", str(queries)]
     if whole:
         command.append("--whole")
-    limit = _WHOLE_LIMIT_S if whole else _PAGE_LIMIT_S
+    limit = whole_limit if whole else _PAGE_LIMIT_S
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True)
     except subprocess.TimeoutExpired:
