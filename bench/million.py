@@ -58,7 +58,7 @@ from graphbuild.store.figures import differences, stored_shares  # noqa: E402
 STAGES = (
     "generate", "convert", "load", "check", "enrich", "queries", "optimize", "validate", "report", "export", "change", "ingest",
 )
-# Documents the change stage replaces, and as many others it deletes.
+# Documents the change stage replaces, and as many others it deletes (a tenth of a small run).
 CHANGED = 1000
 
 
@@ -170,8 +170,9 @@ class Run:
 
     def change(self) -> dict:
         rng = random.Random(2)
-        picked = rng.sample(sorted((self.corpus / "summary").rglob("*.txt")), 2 * CHANGED)
-        replaced, deleted = picked[:CHANGED], picked[CHANGED:]
+        changed = min(CHANGED, self.documents // 10)
+        picked = rng.sample(sorted((self.corpus / "summary").rglob("*.txt")), 2 * changed)
+        replaced, deleted = picked[:changed], picked[changed:]
         folder = self.work / "changed"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()

@@ -190,3 +190,24 @@ def _surfaces(path: Path) -> dict[str, set[str]]:
 def _normal(text: str) -> str:
     """As suspicious-links compares them: lower case, no spaces or punctuation."""
     return re.sub(r"[\s\W_]+", "", text).lower()
+
+
+def test_the_run_at_a_million_keeps_figures_exact_through_a_replace_and_a_delete(tmp_path: Path) -> None:
+    # The same stages as the run at a million, on 300 documents: 30 replaced, 30 deleted.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "million.py"), "--work", str(tmp_path), "--documents", "300",
+         "--stages", "generate,convert,load,check,change"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["check"]["sampled graphs equal"] > 0
+    change = figures["change"]
+    assert change["replace"]["says"].startswith("0 documents loaded, 30 replaced, 0 skipped unchanged, 0 failed")
+    assert change["delete"]["says"] == "30 documents deleted"
+    assert change["figures differing"] == 0
+    assert change["resources checked"] > 30
+    # Each replaced document lost a link (7 quads, its schema:mentions too where it was the
+    # resource's only one), each deleted one all its quads.
+    assert change["quads after"] < change["quads before"] - 30 * 7
+    assert "| change: replace |" in done.stdout and "| change: delete |" in done.stdout
