@@ -13,6 +13,7 @@ it is the steadier figure. Used by bench/validate_speed.py and bench/report_spee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -146,20 +147,24 @@ def publish_command(name: str, store: Path, work: Path) -> list[str]:
     return [*GRAPHBUILD, "report", "--store", str(store), "--output", str(work / "site")]
 
 
-def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, float, str]:
+def timed(command: list[str], ok: tuple[int, ...] = (0,), *, stdout: Path | None = None) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of a command with its worker processes,
-    and its last line of output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    and its last line of output (of its errors' when ``stdout`` takes the output: an
+    export to /dev/null, say)."""
+    with tempfile.TemporaryFile() as kept, tempfile.TemporaryFile() as err, (
+        stdout.open("wb") if stdout is not None else contextlib.nullcontext(kept)
+    ) as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
         # wait4's usage covers the child and the processes it waited for (its workers).
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
-        out.seek(0)
+        kept.seek(0)
         err.seek(0)
-        lines = out.read().decode().strip().splitlines()
+        errors = err.read().decode()
+        lines = (kept.read().decode() if stdout is None else errors).strip().splitlines()
         if os.waitstatus_to_exitcode(status) not in ok:
-            raise SystemExit(f"{' '.join(command)} failed:\n{err.read().decode()}")
+            raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else ""
 
 

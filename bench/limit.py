@@ -14,7 +14,9 @@ import pyoxigraph
 def main() -> None:
     if sys.argv[1] == "--dump":
         store = pyoxigraph.Store.read_only(sys.argv[2])
-        store.dump(sys.argv[3], pyoxigraph.RdfFormat.N_QUADS)
+        # Through a file object, as graphbuild's export writes: the path form cannot write to /dev/null.
+        with open(sys.argv[3], "wb") as out:
+            store.dump(out, pyoxigraph.RdfFormat.N_QUADS)
         return
     store = pyoxigraph.Store(sys.argv[2])
     store.bulk_load(path=sys.argv[1], format=pyoxigraph.RdfFormat.N_QUADS)
