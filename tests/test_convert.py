@@ -212,3 +212,18 @@ def test_scaling_out_recipe_loads_into_virtuoso(writable_virtuoso: VirtuosoServe
             assert (stats.documents, stats.mentions, stats.resources) == (8, 137, 70)
         finally:
             store.replace(store.graphs(), [])
+
+
+def test_partitions_figures_are_summed_in_partition_order_and_not_kept() -> None:
+    # Confidences whose sum depends on the order it is taken in: 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1.
+    def result(index: int, confidence: float) -> convert_module.PartitionResult:
+        row = ("http://dbpedia.org/resource/Pain", 1, 1, 1, confidence, confidence, (("pain", 1, 1),))
+        return convert_module.PartitionResult(index, 1, (), 1, 1, 0, 0, (), (), (), (row,))
+
+    figures = convert_module._FiguresInOrder([0, 1, 2])
+    kept = [figures.add(result(index, confidence)) for index, confidence in ((2, 0.3), (1, 0.2), (0, 0.1))]
+    assert [k.figures for k in kept] == [(), (), ()]
+    (pain,) = figures.totals.rows()
+    assert pain[:4] == ("http://dbpedia.org/resource/Pain", 3, 3, 3)
+    assert pain[4] == 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1
+    assert pain[6] == (("pain", 3, 3),)
