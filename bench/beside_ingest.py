@@ -13,7 +13,6 @@ it is the steadier figure. Used by bench/validate_speed.py and bench/report_spee
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -151,18 +150,17 @@ def timed(command: list[str], ok: tuple[int, ...] = (0,), *, stdout: Path | None
     """Wall seconds, CPU seconds and peak RSS (MiB) of a command with its worker processes,
     and its last line of output (of its errors' when ``stdout`` takes the output: an
     export to /dev/null, say)."""
-    with tempfile.TemporaryFile() as kept, tempfile.TemporaryFile() as err, (
-        stdout.open("wb") if stdout is not None else contextlib.nullcontext(kept)
-    ) as out:
+    with tempfile.TemporaryFile() as err, (stdout.open("wb") if stdout is not None else tempfile.TemporaryFile()) as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
         # wait4's usage covers the child and the processes it waited for (its workers).
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
-        kept.seek(0)
         err.seek(0)
         errors = err.read().decode()
-        lines = (kept.read().decode() if stdout is None else errors).strip().splitlines()
+        if stdout is None:
+            out.seek(0)
+        lines = (out.read().decode() if stdout is None else errors).strip().splitlines()
         if os.waitstatus_to_exitcode(status) not in ok:
             raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else ""

@@ -146,7 +146,7 @@ class Run:
         # 100k documents the store never grew past its size before (sampled every 3 s).
         if free < before // 4:
             return {"skipped": f"the store takes {before:,} MiB and the disk has {free:,} MiB free"}
-        peak = _Peak(self.store)
+        peak = _Peak(self.store, before)
         with peak:
             figures = _command([*_graphbuild(), "optimize", "--store", str(self.store)])
         figures.update({"store MiB before": before, "store MiB at most": peak.mib, "store MiB after": _mib(self.store)})
@@ -237,8 +237,8 @@ def _command(command: list[str], ok: tuple[int, ...] = (0,), *, stdout: Path | N
 class _Peak:
     """The largest size a folder reaches while the ``with`` block runs, sampled every 5 s."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.mib = folder, _mib(folder)
+    def __init__(self, folder: Path, mib: int) -> None:
+        self.folder, self.mib = folder, mib
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -304,13 +304,16 @@ def render(figures: dict[str, dict]) -> str:
                 rows = f", whole: {whole['rows']:,} rows at {whole['rows/s']:,} rows/s" if "rows" in whole else ""
                 lines.append(f"| query {name} | {ms:,.1f} ms | | | first page{rows} |")
             continue
-        # A stage of several commands (export beside the dump, change's replace and delete): a row each.
-        commands = {k: v for k, v in value.items() if isinstance(v, dict) and "seconds" in v}
-        rest = {k: v for k, v in value.items() if k not in commands}
-        for name, command in ({stage: value} if "seconds" in value else {f"{stage}: {k}": v for k, v in commands.items()}).items():
+        if "seconds" in value:
+            commands, rest = {stage: value}, {}
+        else:
+            # A stage of several commands (export beside the dump, change's replace and delete): a row each.
+            commands = {f"{stage}: {k}": v for k, v in value.items() if isinstance(v, dict) and "seconds" in v}
+            rest = {k: v for k, v in value.items() if f"{stage}: {k}" not in commands}
+        for name, command in commands.items():
             extra = {k: v for k, v in command.items() if k not in ("seconds", "CPU s", "peak RSS MiB")}
             lines.append(f"| {name} | {command['seconds']:,} s | {command['CPU s']:,} s | {command['peak RSS MiB']:,} MiB | {json.dumps(extra)} |")
-        if "seconds" not in value and rest:
+        if rest:
             lines.append(f"| {stage} | | | | {json.dumps(rest)} |")
     return "\n".join(lines)
 
