@@ -155,6 +155,11 @@ def test_differences_names_each_figure_that_is_off(seed_store: EmbeddedStore) ->
     many = [focus.value, *(f"{DBR}Unmentioned_{n}" for n in range(1000))]
     assert differences(store, many) == expected
     assert differences(store, many[1:]) == []
+    # Past a thousand resources that hold most mentions, all mentions are counted in one
+    # pass: still only those asked, forms included.
+    every = {q.subject.value for q in store.quads(FIGURES_GRAPH) if q.predicate == NamedNode(GB + "mentionCount")}
+    assert differences(store, [*every, *many]) == expected
+    assert differences(store, [*(every - {focus.value}), *many[1:]]) == []
 
 
 def test_delete_rereads_a_maximum_that_went_away(store: EmbeddedStore, tmp_path: Path) -> None:
