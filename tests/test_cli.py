@@ -387,7 +387,7 @@ def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0
     assert result.stderr.splitlines()[-1] == (
         f"tip: after a load this large, `graphbuild optimize --store {store}` compacts the store "
-        "(per-entity queries up to 3x faster on 100k documents, a third smaller on disk; it took 45 s for 100k documents)"
+        "(per-entity queries up to 3x faster; 100k documents: 4.7 -> 2.6 GB in 100 s, 1M documents: 27 -> 20 GB in 16 min, on 2 cores)"
     )
     assert "tip:" not in gb("ingest", SEED, "--store", tmp_path / "other", "--quiet").stderr
     assert "tip:" not in gb("ingest", SEED, "--store", store).stderr  # nothing new loaded

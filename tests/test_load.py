@@ -9,6 +9,7 @@ import pytest
 from conftest import SEED, SEEDS
 from typer.testing import CliRunner
 
+from graphbuild import cli
 from graphbuild.cli import app
 from graphbuild.errors import GraphbuildError, StoreError
 from graphbuild.model.vocab import FIGURES_GRAPH
@@ -74,6 +75,15 @@ def test_cli_load(tmp_path: Path, parts: Path) -> None:
     assert again.stderr.startswith(f"Error: the store at {tmp_path / 'store'} already holds graphs: load fills a new store")
     served = runner.invoke(app, ["load", str(parts), "--store", "http://127.0.0.1:7878"])
     assert served.exit_code == 1 and "a SPARQL server has its own bulk loader" in served.stderr
+
+
+def test_a_large_load_suggests_optimize(tmp_path: Path, parts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.build, "OPTIMIZE_TIP_FROM", 8)
+    result = runner.invoke(app, ["load", str(parts), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1].startswith(f"tip: after a load this large, `graphbuild optimize --store {tmp_path / 'store'}`")
+    monkeypatch.setattr(cli.build, "OPTIMIZE_TIP_FROM", 9)
+    assert "tip:" not in runner.invoke(app, ["load", str(parts), "--store", str(tmp_path / "other")]).stderr
 
 
 def test_a_folder_without_its_manifest_loads_nothing(tmp_path: Path) -> None:
