@@ -387,7 +387,7 @@ def test_a_large_ingest_suggests_optimize(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0
     assert result.stderr.splitlines()[-1] == (
         f"tip: after a load this large, `graphbuild optimize --store {store}` compacts the store "
-        "(per-entity queries up to 3x faster; 100k documents: 4.7 -> 2.6 GB in 100 s, 1M documents: 27 -> 20 GB in 16 min, on 2 cores)"
+        "(per-entity queries up to 3x faster; 100k documents: 4.6 -> 2.6 GiB in 100 s, 1M documents: 27 -> 20 GiB in 16 min, on 2 cores)"
     )
     assert "tip:" not in gb("ingest", SEED, "--store", tmp_path / "other", "--quiet").stderr
     assert "tip:" not in gb("ingest", SEED, "--store", store).stderr  # nothing new loaded

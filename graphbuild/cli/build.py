@@ -60,8 +60,8 @@ def _suggest_optimize(store: str | Path) -> None:
     # The figures of docs/performance.md (100k: an ingest's store; 1M: a load's).
     typer.echo(
         f"tip: after a load this large, `graphbuild optimize --store {store}` compacts the store "
-        "(per-entity queries up to 3x faster; 100k documents: 4.7 -> 2.6 GB in 100 s, "
-        "1M documents: 27 -> 20 GB in 16 min, on 2 cores)",
+        "(per-entity queries up to 3x faster; 100k documents: 4.6 -> 2.6 GiB in 100 s, "
+        "1M documents: 27 -> 20 GiB in 16 min, on 2 cores)",
         err=True,
     )
 
