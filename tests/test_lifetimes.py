@@ -71,11 +71,21 @@ def descendants(pid: int) -> set[int]:
 
 
 def _running(pid: int) -> bool:
+    # Ended once every thread has: a zombie has, only its parent's wait is missing. The
+    # main thread of a threaded process (oxigraph serve) shows "Z" while the others still
+    # exit, holding its open files (the store's lock) until the last one ends.
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return state != "Z"  # a zombie has ended; only its parent's wait is missing
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            return True
+    return False
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
