@@ -146,23 +146,20 @@ def publish_command(name: str, store: Path, work: Path) -> list[str]:
     return [*GRAPHBUILD, "report", "--store", str(store), "--output", str(work / "site")]
 
 
-def timed(command: list[str], ok: tuple[int, ...] = (0,), *, stdout: Path | None = None) -> tuple[float, float, float, str]:
+def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of a command with its worker processes,
-    and its last line of output (of its errors' when ``stdout`` takes the output: an
-    export to /dev/null, say)."""
-    with tempfile.TemporaryFile() as err, (stdout.open("wb") if stdout is not None else tempfile.TemporaryFile()) as out:
+    and its last line of output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
         # wait4's usage covers the child and the processes it waited for (its workers).
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        out.seek(0)
         err.seek(0)
-        errors = err.read().decode()
-        if stdout is None:
-            out.seek(0)
-        lines = (out.read().decode() if stdout is None else errors).strip().splitlines()
+        lines = out.read().decode().strip().splitlines()
         if os.waitstatus_to_exitcode(status) not in ok:
-            raise SystemExit(f"{' '.join(command)} failed:\n{errors}")
+            raise SystemExit(f"{' '.join(command)} failed:\n{err.read().decode()}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else ""
 
 

@@ -244,7 +244,7 @@ def _streamed(command: list[str], limit: float) -> dict:
         quads += chunk.count(b"\n")
         elapsed = time.perf_counter() - start
         if elapsed >= 30 * (len(samples) + 1):
-            samples.append(_rss(proc.pid))
+            samples.append(_status(proc.pid).get("VmRSS", 0))
         if elapsed >= limit:
             stopped = True
             break
@@ -258,10 +258,6 @@ def _streamed(command: list[str], limit: float) -> dict:
         "seconds": round(seconds, 1), "CPU s": round(cpu, 1), "peak RSS MiB": peak, "quads": quads,
         "quads/s": round(quads / seconds), "stopped after the time limit": stopped, "RSS MiB every 30 s": samples,
     }
-
-
-def _rss(pid: int) -> int:
-    return _status(pid).get("VmRSS", 0)
 
 
 def _cpu_and_peak(pid: int) -> tuple[float, int]:
