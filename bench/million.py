@@ -25,7 +25,9 @@ run stopped part-way goes on where it stopped; --stages picks some):
             resource those documents link checked against their mentions
             (graphbuild.store.figures.differences)
   ingest    `graphbuild ingest` of the whole corpus into a fresh store, and the limit
-            (`bulk_load` of the same quads) beside it: needs the disk for two more stores
+            (`bulk_load` of the same quads) beside it when convert's parts are there:
+            needs the disk for two more stores. Run with no load before it, the ingested
+            store becomes the run's store (and the stages after it use that one)
 
 Wall time, CPU time and peak RSS of each command come from wait4 (the command and the
 processes it waited for).
@@ -213,11 +215,15 @@ class Run:
         }
 
     def ingest(self) -> dict:
-        fresh = self.work / "ingested"
+        kept = not self.store.exists()
+        fresh = self.store if kept else self.work / "ingested"
         shutil.rmtree(fresh, ignore_errors=True)
         ours = _command([*_graphbuild(), "ingest", str(self.corpus / "summary"), "--store", str(fresh), "--quiet"])
         ours["store MiB"] = _mib(fresh)
-        shutil.rmtree(fresh)
+        if not kept:
+            shutil.rmtree(fresh)
+        if not self.parts.exists():
+            return {"graphbuild ingest": ours, "store kept": kept}
         nquads = self.work / "corpus.nq"
         with nquads.open("wb") as out:
             for part in sorted(self.parts.glob("*.nq*")):

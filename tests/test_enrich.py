@@ -16,7 +16,16 @@ from servers import FaultServer, OxigraphServer, Partial, Reply, VirtuosoServer,
 
 from graphbuild.enrichment import Aspect, DumpSource, Endpoint, RetryPolicy, Selection, enrich
 from graphbuild.model.quads import enrichment_graph
-from graphbuild.model.vocab import ENRICHMENT_GRAPH, METADATA_GRAPH, PROV, RDF_TYPE, RDFS_LABEL, XSD
+from graphbuild.model.vocab import (
+    ENRICHMENT_GRAPH,
+    FIGURES_GRAPH,
+    FORM,
+    METADATA_GRAPH,
+    PROV,
+    RDF_TYPE,
+    RDFS_LABEL,
+    XSD,
+)
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
 from graphbuild.store.embedded import EmbeddedStore
@@ -96,6 +105,17 @@ def test_suspicious_links_lists_the_self_management_mentions(tmp_path: Path, vir
         for begin in ("118", "229", "347", "469", "991", "1123")
     ]
 
+
+
+def test_suspicious_links_reads_the_surface_forms_from_the_figures(tmp_path: Path, virtuoso: str) -> None:
+    # Each resource's forms come from the per-(resource, form) figures: joining every
+    # mention with its form held the whole mention list in memory (gigabytes at 1M documents).
+    with _store(tmp_path, SEED) as store:
+        enrich(store, source=Endpoint(virtuoso, policy=POLICY), selection=EN_DE)
+        pairs = [q.subject for q in store.quads(FIGURES_GRAPH) if q.predicate == FORM and q.object == Literal("self-management")]
+        assert len(pairs) == 1 and isinstance(pairs[0], NamedNode)
+        store.replace_subjects(FIGURES_GRAPH, [pairs[0]], [])
+        assert _rows(store, "suspicious-links") == []
 
 def test_each_resource_has_its_fetch_record(tmp_path: Path, virtuoso: str) -> None:
     with _store(tmp_path, SEED) as store:
