@@ -9,6 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graphbuild.errors import QueryError, StoreError
+from graphbuild.store import embedded
 from graphbuild.store.embedded import EmbeddedStore
 
 G1 = NamedNode("http://example.org/g1")
@@ -30,6 +31,23 @@ def test_is_empty_until_a_graph_is_added_and_again_once_it_is_removed(store: Emb
     assert not store.is_empty()
     store.replace([G1], [])
     assert store.is_empty()
+
+
+def test_transactions_flush_the_write_buffers_every_so_many_quads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # RocksDB writes a flushed buffer as new table files: without flushes, transactions
+    # would pile up in memory (2.2 GiB measured) instead.
+    monkeypatch.setattr(embedded, "_FLUSH_AFTER_QUADS", 100)
+    with EmbeddedStore.open(tmp_path / "store") as store:
+        tables = set((tmp_path / "store").glob("*.sst"))
+        store.add(_quads(G1, *map(str, range(60))))
+        assert set((tmp_path / "store").glob("*.sst")) == tables
+        store.replace([G1], _quads(G1, *map(str, range(60, 100))))  # 60 removed, 40 added
+        flushed = set((tmp_path / "store").glob("*.sst")) - tables
+        assert flushed
+        store.add(_quads(G2, *map(str, range(99))))
+        assert set((tmp_path / "store").glob("*.sst")) - tables == flushed
+        assert _values(store, G1) == set(map(str, range(60, 100)))
+        assert len(_values(store, G2)) == 99
 
 
 def test_replace_swaps_a_graph(store: EmbeddedStore) -> None:
