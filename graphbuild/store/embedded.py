@@ -138,7 +138,8 @@ class EmbeddedStore:
     def add(self, quads: Iterable[Quad]) -> None:
         """Add quads of graphs not yet in the store, all or nothing."""
         quads = quads if isinstance(quads, Sequence) else list(quads)
-        self._write(lambda: self._store.extend(quads), transacted=len(quads))
+        self._write(lambda: self._store.extend(quads))
+        self._transacted(len(quads))
 
     def bulk_add(self, nquads: str) -> None:
         """Add N-Quads text through the bulk loader: fast, but not one transaction.
@@ -184,7 +185,8 @@ class EmbeddedStore:
         if old:
             self._swap(old, quads)
         elif atomic:  # a plain transactional extend: ~3x faster than the update for many quads
-            self._write(lambda: self._store.extend(quads), transacted=len(quads))
+            self._write(lambda: self._store.extend(quads))
+            self._transacted(len(quads))
         else:
             self._write(lambda: self._store.bulk_extend(quads))
 
@@ -202,7 +204,10 @@ class EmbeddedStore:
             _OLD: lambda i, k: old[int(i.value)][int(k.value)],
             _NEW: lambda i, k: new[int(i.value)][int(k.value)],
         }
-        self._write(lambda: self._store.update(update, custom_functions=functions), transacted=len(old) + len(new))
+        self._write(lambda: self._store.update(update, custom_functions=functions))
+        # The dropped graphs' own quads go uncounted (their number is not read): a replace
+        # of documents flushes after about twice the count.
+        self._transacted(len(old) + len(new))
 
     def document_graphs(self, ids: Iterable[str]) -> dict[str, NamedNode]:
         """The graph of each stored document id (ids not stored are left out)."""
@@ -323,16 +328,18 @@ class EmbeddedStore:
 
         return self._reading(count)
 
-    def _write(self, action: Callable[[], object], *, transacted: int = 0) -> None:
-        """Run a write; ``transacted``: how many quads it names in a transaction."""
+    def _write(self, action: Callable[[], object]) -> None:
         try:
             action()
-            self._unflushed += transacted
-            if self._unflushed >= _FLUSH_AFTER_QUADS:
-                self._unflushed = 0
-                self._store.flush()
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot write to the store at {self.location}: {exc}") from exc
+
+    def _transacted(self, quads: int) -> None:
+        """Count quads a transaction wrote; flush the write buffers once enough have been."""
+        self._unflushed += quads
+        if self._unflushed >= _FLUSH_AFTER_QUADS:
+            self._unflushed = 0
+            self._write(self._store.flush)
 
 
 def _check_folder(path: Path) -> None:
