@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from conftest import SEED
+from conftest import SEED, SEEDS
 from servers import OxigraphServer, VirtuosoServer, start_oxigraph
 from test_figures import AGGREGATE as AGGREGATE_FIGURES
 from test_figures import FORMS_AGGREGATE, FORMS_STORED
@@ -17,10 +17,12 @@ from test_figures import STORED as STORED_FIGURES
 from typer.testing import CliRunner
 
 from graphbuild.cli import app
+from graphbuild.model.vocab import ITS_TA_IDENT_REF
 from graphbuild.output.rdf import ExportFormat, export
 from graphbuild.pipeline.delete import delete
 from graphbuild.pipeline.ingest import ingest
 from graphbuild.query.canned import load_query, run
+from graphbuild.report.gather import Reader
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.figures import is_current
@@ -125,6 +127,27 @@ def test_changed_document_replaces_its_graph(backend: tuple[str, Store], tmp_pat
     assert (report.loaded, report.replaced) == (0, 1)
     assert _rows(store, "top-entities")[0][:3] == (DBR + "Focus_group", "1", "1")
     assert store.stats().mentions == 1
+
+
+def test_the_report_reads_for_its_figures_the_mentions_a_page_shows(backend: tuple[str, Store]) -> None:
+    # Without a page per document the report reads only the mentions' predicates.
+    _, store = backend
+    ingest([SEEDS], store=store)
+    reader = Reader(store)
+    documents = reader.documents()
+    assert len(documents) == 8
+    mentions = links = 0
+    for graph, doc_id in documents:
+        page, figures = reader.document(graph, doc_id), reader.document(graph, doc_id, provenance=False)
+        assert figures.mentions == page.mentions
+        assert sorted(map(repr, figures.unplaced)) == sorted(map(repr, page.unplaced))
+        assert (figures.text, figures.quads, figures.left_out) == ("", (), page.left_out)
+        assert page.text
+        mentions += len(page.mentions) + len(page.unplaced)
+        identifying = list(store.quads(pyoxigraph.NamedNode(graph), predicates=[ITS_TA_IDENT_REF]))
+        assert {q.predicate for q in identifying} == {ITS_TA_IDENT_REF}
+        links += len(identifying)
+    assert (mentions, links) == (137, 137)
 
 
 def test_delete(backend: tuple[str, Store]) -> None:

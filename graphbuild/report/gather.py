@@ -149,10 +149,17 @@ class Reader:
 
     def document(self, graph: str, doc_id: str, *, provenance: bool = True) -> DocumentView:
         """One document with its mentions, read from its own graph; with ``provenance``
-        (for its page) also its source and the quads themselves."""
+        (for its page) also its text, its source and the quads themselves."""
         graph_node = NamedNode(graph)
-        about = tuple(self.store.quads(METADATA_GRAPH, subject=graph_node)) if provenance else ()
-        quads = (*self.store.quads(graph_node), *about)
+        if provenance:
+            about = tuple(self.store.quads(METADATA_GRAPH, subject=graph_node))
+            quads: tuple[Quad, ...] = (*self.store.quads(graph_node), *about)
+        else:
+            # Only what the figures need: a third of a document's quads (types, links to the
+            # context, schema:mentions) and its text are left unread, and the reading is
+            # most of the report's time (each term's text is looked up).
+            about = ()
+            quads = tuple(self.store.quads(graph_node, predicates=_MENTION_TERMS))
         text, mentions = _read_graph(quads)
         kept = [m for m in mentions if m.confidence is None or m.confidence >= self.min_confidence]
         placed = tuple(sorted((m for m in kept if m.placed), key=lambda m: (m.begin, -(m.end or 0), m.resource)))
@@ -209,20 +216,18 @@ def _read_graph(quads: Iterable[Quad]) -> tuple[str, list[Mention]]:
     return text, mentions
 
 
-_MENTION_PREDICATES = frozenset(
-    term.value
-    for term in (
-        NIF_ANCHOR_OF,
-        NIF_BEGIN_INDEX,
-        NIF_END_INDEX,
-        ITS_TA_IDENT_REF,
-        ITS_TA_CONFIDENCE,
-        ITS_TA_CLASS_REF,
-        SURFACE_FORM,
-        OFFSETS_INFERRED,
-        AMBIGUOUS_PLACEMENT,
-    )
+_MENTION_TERMS = (
+    NIF_ANCHOR_OF,
+    NIF_BEGIN_INDEX,
+    NIF_END_INDEX,
+    ITS_TA_IDENT_REF,
+    ITS_TA_CONFIDENCE,
+    ITS_TA_CLASS_REF,
+    SURFACE_FORM,
+    OFFSETS_INFERRED,
+    AMBIGUOUS_PLACEMENT,
 )
+_MENTION_PREDICATES = frozenset(term.value for term in _MENTION_TERMS)
 
 
 def _first(values: list[Term]) -> Term | None:

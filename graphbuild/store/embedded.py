@@ -294,8 +294,20 @@ class EmbeddedStore:
                 self._store = _open_read_only(Path(self.location))
         raise AssertionError("unreachable")
 
-    def quads(self, graph: NamedNode | DefaultGraph | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
-        return self._read_errors(iter(self._store.quads_for_pattern(subject, None, None, graph)))
+    def quads(
+        self,
+        graph: NamedNode | DefaultGraph | None = None,
+        *,
+        subject: NamedNode | None = None,
+        predicates: Sequence[NamedNode] | None = None,
+    ) -> Iterator[Quad]:
+        if predicates is None:
+            return self._read_errors(iter(self._store.quads_for_pattern(subject, None, None, graph)))
+        # One lookup per predicate: quads left out are never decoded (each term of a quad
+        # read costs a lookup of its text).
+        return self._read_errors(
+            quad for predicate in predicates for quad in self._store.quads_for_pattern(subject, predicate, None, graph)
+        )
 
     def dump(self, output: BinaryIO | str, format: pyoxigraph.RdfFormat) -> None:
         """The whole dataset in a quad format, written by the store itself."""

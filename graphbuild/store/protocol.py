@@ -137,9 +137,17 @@ class Store(Protocol):
         ...
 
     # Reads by pattern.
-    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+    def quads(
+        self,
+        graph: NamedNode | None = None,
+        *,
+        subject: NamedNode | None = None,
+        predicates: Sequence[NamedNode] | None = None,
+    ) -> Iterator[Quad]:
         """Quads by pattern; with no graph, every graph's quads together, graph after graph
-        (export expands each document graph as it comes: graphbuild.output.full)."""
+        (export expands each document graph as it comes: graphbuild.output.full); with
+        ``predicates``, only quads with one of them (grouped by predicate on the embedded
+        store)."""
         ...
 
     def graphs(self) -> list[NamedNode]:

@@ -200,15 +200,28 @@ class RemoteStore:
             text = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items()) + text
         return text
 
-    def quads(self, graph: NamedNode | None = None, *, subject: NamedNode | None = None) -> Iterator[Quad]:
+    def quads(
+        self,
+        graph: NamedNode | None = None,
+        *,
+        subject: NamedNode | None = None,
+        predicates: Sequence[NamedNode] | None = None,
+    ) -> Iterator[Quad]:
+        # A graph comes whole (one request) and is filtered here: a request per predicate
+        # would cost more than the quads left out.
+        wanted = None if predicates is None else set(predicates)
         if graph is not None and subject is not None:
             rows = self._rows("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", g=graph, s=subject)
-            yield from (Quad(subject, p, o, graph) for _, p, o in rows if isinstance(p, NamedNode) and o is not None)
+            yield from (
+                Quad(subject, p, o, graph)
+                for _, p, o in rows
+                if isinstance(p, NamedNode) and o is not None and (wanted is None or p in wanted)
+            )
             return
         graphs = [graph] if graph is not None else self.graphs()
         for name in graphs:
             for triple in self._get(name.value):
-                if subject is None or triple.subject == subject:
+                if (subject is None or triple.subject == subject) and (wanted is None or triple.predicate in wanted):
                     yield Quad(triple.subject, triple.predicate, triple.object, name)
 
     def graphs(self) -> list[NamedNode]:
