@@ -37,15 +37,19 @@ def test_transactions_flush_the_write_buffers_every_so_many_quads(tmp_path: Path
     # RocksDB writes a flushed buffer as new table files: without flushes, transactions
     # would pile up in memory (2.2 GiB measured) instead.
     monkeypatch.setattr(embedded, "_FLUSH_AFTER_QUADS", 100)
+
+    def tables() -> set[Path]:
+        return set((tmp_path / "store").glob("*.sst"))
+
     with EmbeddedStore.open(tmp_path / "store") as store:
-        tables = set((tmp_path / "store").glob("*.sst"))
+        before = tables()
         store.add(_quads(G1, *map(str, range(60))))
-        assert set((tmp_path / "store").glob("*.sst")) == tables
+        assert tables() == before
         store.replace([G1], _quads(G1, *map(str, range(60, 100))))  # 60 removed, 40 added
-        flushed = set((tmp_path / "store").glob("*.sst")) - tables
+        flushed = tables() - before
         assert flushed
         store.add(_quads(G2, *map(str, range(99))))
-        assert set((tmp_path / "store").glob("*.sst")) - tables == flushed
+        assert tables() - before == flushed
         assert _values(store, G1) == set(map(str, range(60, 100)))
         assert len(_values(store, G2)) == 99
 

@@ -51,9 +51,10 @@ _READ_PAUSE = 0.2
 # RocksDB's words for files that moved under a reader.
 _MOVED = ("no such file", "corruption", "size mismatch")
 # Transactions go through RocksDB's write buffers, which Oxigraph sizes at 128 MiB per
-# column family, several per family before they reach disk: 10 million quads added in
-# transactions of 50,000 took a process to 2.2 GiB, and flushing the buffers after every
-# 250,000 quads held it at 330 MiB at the same speed. The bulk loader writes files directly.
+# column family, several per family before they reach disk: 5 million quads added in
+# transactions of 50,000 took a process to 2,198 MiB, flushing after every 250,000 held it
+# at 359 MiB in 0.87x the time (bench/transaction_memory.py). The bulk loader writes files
+# directly.
 _FLUSH_AFTER_QUADS = 250_000
 
 
