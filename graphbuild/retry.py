@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol, TypeVar
 
+from graphbuild.workers.interrupts import start
+
 __all__ = ["GaveUp", "PastDeadline", "RetryPolicy", "Transient", "bounded", "read_until", "retry_after", "retrying"]
 
 T = TypeVar("T")
@@ -110,7 +112,7 @@ def bounded(call: Callable[[float], T], timeout: float, *, name: str = "graphbui
             errors.append(exc)
 
     worker = threading.Thread(target=work, name=name, daemon=True)
-    worker.start()
+    start(worker)
     worker.join(timeout)
     if worker.is_alive() or (errors and isinstance(errors[0], PastDeadline)):
         raise Transient(f"no complete answer within {timeout:g} s")

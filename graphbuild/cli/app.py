@@ -6,9 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +20,7 @@ from graphbuild.errors import DocumentTooLarge, GraphbuildError, Interrupted, Un
 from graphbuild.pipeline.prepare import RunReport
 from graphbuild.store import Store, open_store
 from graphbuild.store.embedded import DEFAULT_STORE, STORE_ENV
+from graphbuild.workers.interrupts import signals_as_interrupts
 
 app = typer.Typer(
     help="Turn documents with entity links into an RDF knowledge graph, query it and publish it.",
@@ -47,9 +46,6 @@ R = TypeVar("R")
 E = TypeVar("E", bound=Enum)
 
 
-# Signals that stop a command the way Ctrl-C does: its finally blocks run, its other
-# processes end, what it wrote is left whole.
-_STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 FINISH_HINT = "rerun the same command to finish"
 # The library names the parameter a bad value came in; the command line names the option.
 OPTION_OF_SETTING = {
@@ -83,7 +79,7 @@ def errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         received: list[int] = []
         try:
-            with _signals_as_interrupts(received):
+            with signals_as_interrupts(received):
                 return func(*args, **kwargs)
         except Interrupted as exc:
             typer.echo(f"interrupted: {exc.done}; {FINISH_HINT}", err=True)
@@ -96,26 +92,6 @@ def errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
-
-
-@contextmanager
-def _signals_as_interrupts(received: list[int]) -> Iterator[None]:
-    """SIGTERM and SIGHUP raise KeyboardInterrupt while the block runs (noting which came
-    in ``received``), so that a killed command cleans up as an interrupted one does."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, interrupt) for signum in _STOPPING_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _version(value: bool) -> None:

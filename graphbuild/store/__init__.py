@@ -25,6 +25,7 @@ from graphbuild.store.figures import require_current
 from graphbuild.store.protocol import Rows, Stats, Store
 from graphbuild.store.remote import Endpoints, RemoteStore, is_url
 from graphbuild.text import size_text
+from graphbuild.workers.interrupts import deferred
 
 __all__ = ["EmbeddedStore", "Endpoints", "Optimized", "RemoteStore", "Rows", "Stats", "Store", "open_store", "optimize", "stats"]
 
@@ -84,7 +85,8 @@ def optimize(store: Store, *, progress: Progress | None = None) -> Optimized:
         store.optimize()
     else:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphbuild-optimize") as pool:
-            compaction = pool.submit(store.optimize)
+            with deferred():  # starts the pool's thread
+                compaction = pool.submit(store.optimize)
             while True:
                 try:
                     compaction.result(timeout=0.25)

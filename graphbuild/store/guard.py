@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from graphbuild.store.protocol import keywords_only
+from graphbuild.workers.interrupts import start
 
 __all__ = ["Guard", "Policy", "outbound_call"]
 
@@ -93,9 +94,7 @@ class Guard(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def serve_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, args=(0.2,), name="graphbuild-guard", daemon=True)
-        thread.start()
-        return thread
+        return start(threading.Thread(target=self.serve_forever, args=(0.2,), name="graphbuild-guard", daemon=True))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -40,6 +40,7 @@ from graphbuild.store import holder
 from graphbuild.store.embedded import EmbeddedStore
 from graphbuild.store.guard import Guard, Policy
 from graphbuild.store.remote import is_url
+from graphbuild.workers.interrupts import start
 from graphbuild.workers.processes import parent_death_signal
 
 __all__ = ["DEFAULT_BIND", "Served", "hidden_address", "serve", "server_command"]
@@ -128,7 +129,7 @@ def serve(
         guard.server_close()
         raise GraphbuildError(f"cannot start the Oxigraph server: {exc}") from exc
     log: deque[str] = deque(maxlen=_LOG_LINES)
-    threading.Thread(target=_drain, args=(server, log), name="graphbuild-oxigraph-log", daemon=True).start()
+    start(threading.Thread(target=_drain, args=(server, log), name="graphbuild-oxigraph-log", daemon=True))
     guarding = False
     try:
         _wait_until_up(server, upstream, log, folder)

@@ -4,4 +4,5 @@
     threads    background writes, and calls that wait on a network
     cluster    the same calls on a Dask cluster
     transfer   records between processes, pickled cheaply
+    interrupts Ctrl-C and stopping signals, held while the main thread is in thread machinery
 """

@@ -43,6 +43,7 @@ from queue import Empty
 from typing import Any, TypeVar
 
 from graphbuild.errors import GraphbuildError
+from graphbuild.workers.interrupts import deferred
 from graphbuild.workers.transfer import dumps, loads
 
 S = TypeVar("S")
@@ -95,14 +96,16 @@ def ordered_map(
     )
     try:
         for job in jobs:
-            with _sigint_ignored() if not pending else nullcontext():  # the first submit starts the processes
+            # The first submit starts the processes and the pool's thread.
+            with _sigint_ignored() if not pending else nullcontext(), deferred():
                 pending.append(pool.submit(call, job))
             while len(pending) >= max(1, processes) * ahead:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
-        pool.shutdown(cancel_futures=True)
+        with deferred():
+            pool.shutdown(cancel_futures=True)
 
 
 def in_order(

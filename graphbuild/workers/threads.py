@@ -6,6 +6,10 @@ threads against 18.0 s one after another (and 16 s as one load of the whole file
 
 ``thread_map``: calls that mostly wait for a server (one annotation request each), several
 at once, their results in the order of the jobs.
+
+Both start threads and wait for futures with interrupts deferred (``workers.interrupts``):
+a Ctrl-C inside ``concurrent.futures.wait`` could otherwise leave a future's lock held and
+the stop that follows wait for ever.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+from graphbuild.workers.interrupts import deferred, start
+
 J = TypeVar("J")
 R = TypeVar("R")
 
@@ -26,7 +32,8 @@ class Background:
 
     ``submit`` blocks while ``threads`` calls are running, so what waits in memory stays
     bounded. A call's error is raised by the next ``submit`` or ``wait``; calls already
-    running are always let finish (a bulk load cannot be stopped half-way).
+    running are always let finish (a bulk load cannot be stopped half-way), so an interrupt
+    that comes while ``submit``, ``wait`` or ``close`` waits for them is raised once they have.
     """
 
     def __init__(self, *, threads: int) -> None:
@@ -40,25 +47,28 @@ class Background:
             done: Future[object] = Future()
             done.set_result(call())
             return done
-        while len(self._running) >= self._threads:
-            wait(self._running, return_when=FIRST_COMPLETED)
-            self._collect()
-        future = self._pool.submit(call)
-        self._running.append(future)
+        with deferred():
+            while len(self._running) >= self._threads:
+                wait(self._running, return_when=FIRST_COMPLETED)
+                self._collect()
+            future = self._pool.submit(call)  # starts a thread, the first times
+            self._running.append(future)
         return future
 
     def wait(self) -> None:
         """Return once every submitted call has; raise the first error among them."""
-        wait(self._running)
-        self._collect()
+        with deferred():
+            wait(self._running)
+            self._collect()
 
     def close(self) -> None:
         """Wait for the calls still running (errors included) and stop the threads."""
-        try:
-            self.wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
+        with deferred():
+            try:
+                self.wait()
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown()
 
     def _collect(self) -> None:
         done = [f for f in self._running if f.done()]
@@ -91,7 +101,7 @@ def thread_map(call: Callable[[J], R], jobs: Iterable[J], *, threads: int, ahead
 
     workers = [threading.Thread(target=work, name="graphbuild-call", daemon=True) for _ in range(width)]
     for worker in workers:
-        worker.start()
+        start(worker)
     pending: deque[Future[R]] = deque()
     try:
         for job in jobs:
