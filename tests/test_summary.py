@@ -324,6 +324,26 @@ def test_folder_is_read_recursively_in_sorted_order(tmp_path: Path):
     assert [item.id for item in items if isinstance(item, Document)] == ["A", "z", "b", "c", "x"]
 
 
+def test_a_folder_s_files_come_before_names_that_extend_the_folder_s(tmp_path: Path):
+    # Paths sort part by part: "a/z.txt" before "a-b.txt", though "-" sorts before "/".
+    for name in ["a-b.txt", "a/z.txt", "a.txt", "a0/y.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    expected = ["a/z.txt", "a-b.txt", "a.txt", "a0/y.txt"]
+    assert find_sources([tmp_path]) == [tmp_path / name for name in expected]
+    assert find_sources([tmp_path]) == sorted(find_sources([tmp_path]))
+
+
+def test_a_linked_folder_is_not_followed_a_linked_file_is_read(tmp_path: Path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.txt").write_bytes(b"")
+    (tmp_path / "corpus" / "folder").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "corpus" / "file.txt").symlink_to(tmp_path / "elsewhere" / "x.txt")
+    (tmp_path / "corpus" / "broken.txt").symlink_to(tmp_path / "nowhere.txt")
+    assert find_sources([tmp_path / "corpus"]) == [tmp_path / "corpus" / "file.txt"]
+
+
 def test_folder_with_format_still_picks_by_extension(tmp_path: Path):
     _tree(tmp_path)
     assert find_sources([tmp_path], format=InputFormat.SUMMARY) == find_sources([tmp_path])

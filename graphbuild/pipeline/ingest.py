@@ -100,12 +100,16 @@ def ingest(
     ``Interrupted`` saying how many are written; a rerun skips what is stored and loads the rest.
     """
     sources = find_sources(paths, format=format)
+    advance = Advance(progress, sources, format)
     items = prepared(
         sources, format=format, base=base, min_confidence=min_confidence, max_size=max_size, parallel=parallel
     )
+    # The preparing processes get their share of the list; this one need not hold it while
+    # it writes (a million paths: ~400 MiB).
+    del sources
     report = IngestReport(min_confidence=min_confidence)
     try:
-        return write_prepared(items, store=store, report=report, advance=Advance(progress, sources, format))
+        return write_prepared(items, store=store, report=report, advance=advance)
     except KeyboardInterrupt:
         raise Interrupted(f"{plural(report.loaded + report.replaced, 'document')} written") from None
     finally:

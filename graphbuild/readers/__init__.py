@@ -16,8 +16,11 @@ format is read whole, file by file, and held to it file by file.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -82,8 +85,20 @@ F = TypeVar("F", InputFormat, RawFormat)
 
 
 def _by_extension(formats: type[F], path: Path) -> F | None:
-    suffix = Path(plain_name(path)).suffix.lower()
-    return next((fmt for fmt in formats if suffix in fmt.extensions), None)
+    # Asked once per file listed: a string's suffix and one lookup, not a Path of its own.
+    name = plain_name(path).lower()
+    dot = name.rfind(".")
+    return _formats_by_extension(formats).get(name[dot:] if 0 < dot < len(name) - 1 else "")
+
+
+@functools.cache
+def _formats_by_extension(formats: type[F]) -> dict[str, F]:
+    """Each extension's format, the first in ``formats`` where two share one."""
+    table: dict[str, F] = {}
+    for fmt in formats:
+        for extension in fmt.extensions:
+            table.setdefault(extension, fmt)
+    return table
 
 
 Reader = Callable[..., Iterator[Item]]
@@ -217,21 +232,50 @@ def _find(paths: Iterable[str | Path], picked: Callable[[Path], bool], extension
                 raise InputError(str(given), None, f"no file to read in this folder (looked for {extensions})")
             found.extend(listed)
             continue
-        path = Path(given)
-        if path.is_dir():
-            # Hidden below the folder given (.git, .cache, editor backups), not the folder itself.
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts) and picked(p)
-            )
+        # A list already found is checked, not copied: a million paths are half a GiB.
+        path = given if isinstance(given, Path) else Path(given)
+        try:
+            mode = os.stat(path).st_mode  # once: a million files given are a million calls
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            raise InputError(str(path), None, "no such file or directory") from None
+        except OSError as exc:
+            raise InputError(str(path), None, exc.strerror or str(exc)) from None
+        if stat.S_ISDIR(mode):
+            files = _files_under(path, picked)
             if not files:
                 raise InputError(str(path), None, f"no file to read in this folder (looked for {extensions})")
             found.extend(files)
-        elif path.exists():
-            found.append(path)
         else:
-            raise InputError(str(path), None, "no such file or directory")
+            found.append(path)
+    return found
+
+
+def _files_under(folder: Path, picked: Callable[[Path], bool]) -> list[Path]:
+    """The files below ``folder`` that ``picked`` takes, in the order of sorted paths, without
+    what is hidden below it (.git, .cache, editor backups) or behind a link to a folder.
+
+    Each folder's entries are read once and sorted by name, so the whole never is: sorting
+    a million paths compares them part by part and keeps a list of parts on each.
+    """
+    found: list[Path] = []
+
+    def walk(here: Path) -> None:
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except PermissionError:
+            return  # as a glob does: what cannot be listed is not there
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                walk(here / entry.name)
+            elif entry.is_file():
+                path = here / entry.name
+                if picked(path):
+                    found.append(path)
+
+    walk(folder)
     return found
 
 

@@ -146,7 +146,11 @@ def in_order(
                 # A file, and only its name on the pipe: a large list could fill the pipe
                 # and block this process for good if the other one died on its way up.
                 task.put(_payload(list(listed[n::processes]), folder, inline=0))
-            for index in range(len(listed)):
+            # The processes have the runs: what they list (and ``runs`` itself, which may
+            # hold the sources) need not stay in memory while they work.
+            count = len(listed)
+            del listed, runs
+            for index in range(count):
                 queue, worker = queues[index % processes], workers[index % processes]
                 while True:
                     last, items = _next_message(queue, worker, name=name, hint=hint)
