@@ -216,3 +216,17 @@ def test_the_run_at_a_million_keeps_figures_exact_through_a_replace_and_a_delete
     # resource's only one), each deleted one all its quads.
     assert change["quads after"] < change["quads before"] - 30 * 7
     assert "| change: replace |" in done.stdout and "| change: delete |" in done.stdout
+
+
+def test_listing_bench_compares_two_checkouts_on_a_folder() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "listing.py"), "--corpus", str(ROOT / "seeds"), "--baseline", str(ROOT), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "| 9 sources, median of 1 | find_sources | Advance | runs | memory held |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| baseline", "| current", "| current / baseline"]
