@@ -120,9 +120,10 @@ class Advance:
         # every source is one document (a million sources: ~90 MiB, and a stat each).
         self._starts: dict[str, int] = {}
         size = 0
-        for source in sources if self.total is None else ():
-            self._starts[str(source)] = size
-            size += _size(source)
+        if self.total is None:
+            for source in sources:
+                self._starts[str(source)] = size
+                size += _size(source)
         self.size = None if self.total is not None or STDIN in sources else size
         self.done = 0
         self.read = 0
